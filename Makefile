@@ -1,0 +1,47 @@
+# Entry points: `make` builds everything, `make test` runs every test,
+# `make demo` runs the QEMU demo. `test` and `demo` first install what a fresh
+# Debian 12 machine lacks.
+
+BUILD      := build
+TOOLCHAIN  := $(BUILD)/toolchain
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps toolchain product host test unit e2e demo clean format
+
+all: product host
+
+deps:
+	scripts/install-deps.sh
+
+toolchain:
+	toolchain/build.sh $(TOOLCHAIN)
+
+product: toolchain
+	cmake -S . -B $(BUILD)/product -DKDK_PRODUCT=ON \
+	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/toolchain/musl.cmake \
+	  -DKDK_TOOLCHAIN_DIR=$(CURDIR)/$(TOOLCHAIN) >/dev/null
+	cmake --build $(BUILD)/product -j $(JOBS)
+	cp $(BUILD)/product/cli/kdumpkit $(BUILD)/kdumpkit
+	toolchain/check-static-binary.sh $(BUILD)/kdumpkit
+
+host:
+	cmake -S . -B $(BUILD)/host -DKDK_BINARY=$(CURDIR)/$(BUILD)/kdumpkit >/dev/null
+	cmake --build $(BUILD)/host -j $(JOBS)
+
+test: deps all
+	ctest --test-dir $(BUILD)/host --output-on-failure
+
+unit: host
+	ctest --test-dir $(BUILD)/host --output-on-failure -L unit
+
+e2e: product host
+	ctest --test-dir $(BUILD)/host --output-on-failure -L e2e
+
+demo: deps product
+	qemu/demo.sh $(BUILD)/kdumpkit
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD)

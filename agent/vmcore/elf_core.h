@@ -1,0 +1,63 @@
+// The ELF64 core file that /proc/vmcore (or a saved vmcore) is: its program
+// headers (PT_LOAD: physical memory ranges and where they sit in the file;
+// PT_NOTE: CPU registers and VMCOREINFO). Parsing is over byte spans read by
+// the caller; nothing here trusts the input.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.h"
+
+namespace kdk::vmcore {
+
+struct LoadSegment {
+  uint64_t phys_addr = 0;
+  uint64_t virt_addr = 0;
+  uint64_t file_offset = 0;
+  uint64_t file_size = 0;
+  uint64_t mem_size = 0;
+};
+
+struct NoteSegment {
+  uint64_t file_offset = 0;
+  uint64_t size = 0;
+};
+
+struct ElfCoreLayout {
+  uint16_t machine = 0;  // EM_X86_64 = 62
+  uint64_t phoff = 0;
+  uint16_t phnum = 0;
+  std::vector<LoadSegment> loads;
+  std::vector<NoteSegment> notes;
+};
+
+inline constexpr size_t kElfHeaderSize = 64;
+inline constexpr size_t kProgramHeaderSize = 56;
+
+// Checks the ELF identification and returns where the program headers are.
+// `ehdr` holds at least the first 64 bytes of the file.
+Result<ElfCoreLayout> parse_elf_header(std::span<const uint8_t> ehdr, uint64_t file_size);
+
+// Fills layout.loads / layout.notes from the program header table
+// (`phdrs` = phnum * 56 bytes read at phoff). Segments must lie inside the file.
+Status parse_program_headers(ElfCoreLayout& layout, std::span<const uint8_t> phdrs,
+                             uint64_t file_size);
+
+struct Note {
+  std::string name;  // "CORE", "VMCOREINFO", ...
+  uint32_t type = 0;
+  std::span<const uint8_t> desc;  // points into the blob passed to parse_notes
+  uint64_t offset = 0;            // of the note header, relative to the blob
+};
+
+// Walks a PT_NOTE blob. A note running past the end is an error naming its offset.
+// Zero-filled padding at the end (as /proc/vmcore has) ends the walk quietly.
+Result<std::vector<Note>> parse_notes(std::span<const uint8_t> blob);
+
+inline constexpr uint32_t kNtPrstatus = 1;
+
+}  // namespace kdk::vmcore

@@ -1,0 +1,75 @@
+#include "agent/vmcore/vmcore_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "util/format.h"
+
+namespace kdk::vmcore {
+
+namespace {
+// Notes are a few KiB per CPU; refuse absurd sizes from a corrupt header.
+constexpr uint64_t kMaxNotesBytes = 64ULL << 20;
+}  // namespace
+
+Result<VmcoreFile> VmcoreFile::open(const std::string& path) {
+  VmcoreFile v;
+  v.path_ = path;
+  auto fd = open_fd(path, O_RDONLY);
+  if (!fd) return fd.error();
+  v.fd_ = std::move(*fd);
+  struct stat st;
+  if (::fstat(v.fd_.get(), &st) != 0) return Error::from_errno(errno, "stat " + path);
+  v.size_ = static_cast<uint64_t>(st.st_size);
+
+  uint8_t ehdr[kElfHeaderSize];
+  if (v.size_ < sizeof ehdr) {
+    return Error{format("%s: %llu bytes is too small for an ELF core", path.c_str(),
+                        static_cast<unsigned long long>(v.size_))};
+  }
+  if (auto s = pread_exact(v.fd_.get(), ehdr, sizeof ehdr, 0, path); !s) return s.error();
+  auto layout = parse_elf_header(ehdr, v.size_);
+  if (!layout) return layout.error().within(path);
+  v.layout_ = *layout;
+
+  std::vector<uint8_t> phdrs(static_cast<size_t>(v.layout_.phnum) * kProgramHeaderSize);
+  if (auto s = pread_exact(v.fd_.get(), phdrs.data(), phdrs.size(), static_cast<off_t>(v.layout_.phoff), path);
+      !s) {
+    return s.error();
+  }
+  if (auto s = parse_program_headers(v.layout_, phdrs, v.size_); !s) return s.error().within(path);
+
+  for (const auto& seg : v.layout_.notes) {
+    if (v.notes_.size() + seg.size > kMaxNotesBytes) {
+      return Error{format("%s: PT_NOTE segments exceed %llu bytes", path.c_str(),
+                          static_cast<unsigned long long>(kMaxNotesBytes))};
+    }
+    size_t at = v.notes_.size();
+    v.notes_.resize(at + seg.size);
+    if (auto s = pread_exact(v.fd_.get(), v.notes_.data() + at, seg.size,
+                             static_cast<off_t>(seg.file_offset), path);
+        !s) {
+      return s.error();
+    }
+  }
+  // Each segment is walked on its own: padding ends one segment, not all.
+  size_t at = 0;
+  for (const auto& seg : v.layout_.notes) {
+    auto notes = parse_notes(std::span<const uint8_t>(v.notes_).subspan(at, seg.size));
+    at += seg.size;
+    if (!notes) return notes.error().within(path);
+    for (const auto& n : *notes) {
+      if (n.name == "CORE" && n.type == kNtPrstatus) ++v.cpus_;
+      if (n.name == "VMCOREINFO") {
+        v.info_ = VmcoreInfo::parse(
+            std::string_view(reinterpret_cast<const char*>(n.desc.data()), n.desc.size()));
+      }
+    }
+  }
+  if (v.info_.size() == 0) return Error{path + ": no VMCOREINFO note"};
+  return v;
+}
+
+}  // namespace kdk::vmcore

@@ -1,0 +1,140 @@
+#include "config/config.h"
+
+#include <functional>
+
+#include "config/key_value.h"
+#include "util/format.h"
+#include "util/text.h"
+
+namespace kdk::config {
+
+namespace {
+
+// One entry per key: how to apply a value. Adding a key is adding a row.
+struct KeyRule {
+  const char* key;
+  const char* accepted;  // shown when the value is refused
+  std::function<Status(Config&, const std::string& value, int line)> apply;
+};
+
+Status apply_target(Config& c, const std::string& value, int line) {
+  auto t = parse_target(value);
+  if (!t) return t.error();
+  t->line = line;
+  c.targets.push_back(*t);
+  return {};
+}
+
+Status apply_final_action(Config& c, const std::string& value, int) {
+  if (value == "reboot") {
+    c.final_action = FinalAction::kReboot;
+  } else if (value == "poweroff") {
+    c.final_action = FinalAction::kPoweroff;
+  } else if (value == "halt") {
+    c.final_action = FinalAction::kHalt;
+  } else {
+    return Error{"bad value \"" + value + "\""};
+  }
+  return {};
+}
+
+Status apply_extra_modules(Config& c, const std::string& value, int) {
+  std::string spaced = value;
+  for (char& ch : spaced) {
+    if (ch == ',') ch = ' ';
+  }
+  for (auto& m : split_words(spaced)) c.extra_modules.push_back(m);
+  return {};
+}
+
+Status apply_device_timeout(Config& c, const std::string& value, int) {
+  unsigned long long v = 0;
+  if (!parse_u64(value, v) || v < 1 || v > 3600) return Error{"bad value \"" + value + "\""};
+  c.device_timeout_s = static_cast<int>(v);
+  return {};
+}
+
+const std::vector<KeyRule>& rules() {
+  static const std::vector<KeyRule> table = {
+      {"target", "a target such as disk:LABEL=kdump:/crash (repeat the key to add fallbacks)",
+       apply_target},
+      {"final_action", "reboot, poweroff or halt", apply_final_action},
+      {"extra_modules", "kernel module names separated by spaces or commas", apply_extra_modules},
+      {"device_timeout", "seconds to wait for a target's device, 1 to 3600", apply_device_timeout},
+  };
+  return table;
+}
+
+std::string known_keys() {
+  std::string out;
+  for (const auto& r : rules()) {
+    if (!out.empty()) out += ", ";
+    out += r.key;
+  }
+  return out;
+}
+
+Status apply(Config& c, const std::string& key, const std::string& value, int line,
+             const std::string& where) {
+  for (const auto& r : rules()) {
+    if (key != r.key) continue;
+    Status s = r.apply(c, value, line);
+    if (!s) {
+      return Error{format("%s: %s: %s (accepted: %s)", where.c_str(), key.c_str(),
+                          s.error().message.c_str(), r.accepted)};
+    }
+    return {};
+  }
+  return Error{format("%s: unknown key \"%s\" (known keys: %s)", where.c_str(), key.c_str(),
+                      known_keys().c_str())};
+}
+
+}  // namespace
+
+const char* to_string(FinalAction action) {
+  switch (action) {
+    case FinalAction::kReboot:
+      return "reboot";
+    case FinalAction::kPoweroff:
+      return "poweroff";
+    case FinalAction::kHalt:
+      return "halt";
+  }
+  return "reboot";
+}
+
+Result<Config> parse_config(std::string_view text, const std::string& source) {
+  auto kvs = parse_key_values(text, source);
+  if (!kvs) return kvs.error();
+  Config c;
+  for (const auto& kv : *kvs) {
+    Status s = apply(c, kv.key, kv.value, kv.line, format("%s:%d", source.c_str(), kv.line));
+    if (!s) return s.error();
+  }
+  if (c.targets.empty()) {
+    return Error{source + ": no target configured (add a line such as \"target = disk:LABEL=kdump:/crash\")"};
+  }
+  return c;
+}
+
+Status apply_command_line_overrides(Config& config, std::string_view cmdline) {
+  bool targets_replaced = false;
+  for (const auto& word : split_words(cmdline)) {
+    if (word.rfind("kdumpkit.", 0) != 0) continue;
+    size_t eq = word.find('=');
+    if (eq == std::string::npos) {
+      return Error{"kernel command line: \"" + word + "\" needs a value (kdumpkit.KEY=VALUE)"};
+    }
+    std::string key = word.substr(9, eq - 9);
+    std::string value = word.substr(eq + 1);
+    if (key == "target" && !targets_replaced) {
+      config.targets.clear();
+      targets_replaced = true;
+    }
+    Status s = apply(config, key, value, 0, "kernel command line");
+    if (!s) return s;
+  }
+  return {};
+}
+
+}  // namespace kdk::config

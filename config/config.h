@@ -1,0 +1,35 @@
+// /etc/kdumpkit.conf: what the user configures. Parsed and validated fully
+// by `load` (errors name the line), and parsed again by the capture agent,
+// which also applies `kdumpkit.KEY=VALUE` overrides from its command line.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/target_url.h"
+#include "util/result.h"
+
+namespace kdk::config {
+
+enum class FinalAction { kReboot, kPoweroff, kHalt };
+
+const char* to_string(FinalAction action);
+
+struct Config {
+  std::vector<Target> targets;  // tried in order
+  FinalAction final_action = FinalAction::kReboot;
+  std::vector<std::string> extra_modules;  // loaded in the capture kernel
+  int device_timeout_s = 60;               // wait for a target's device
+};
+
+inline constexpr const char* kDefaultConfigPath = "/etc/kdumpkit.conf";
+
+// `source` names the file in errors. A configuration without a target is an error.
+Result<Config> parse_config(std::string_view text, const std::string& source);
+
+// Applies "kdumpkit.KEY=VALUE" words of a kernel command line on top of
+// `config` (other words are ignored). "kdumpkit.target=" replaces the targets.
+Status apply_command_line_overrides(Config& config, std::string_view cmdline);
+
+}  // namespace kdk::config

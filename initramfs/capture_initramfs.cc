@@ -1,0 +1,34 @@
+#include "initramfs/capture_initramfs.h"
+
+#include "initramfs/module_index.h"
+
+namespace kdk::initramfs {
+
+Result<CaptureInitramfs> build_capture_initramfs(const CaptureInitramfsInputs& in) {
+  CaptureInitramfs out;
+  out.record.host = in.host;
+  out.record.kernel_release = in.kernel_release;
+
+  if (!in.modules.empty()) {
+    auto index = ModuleIndex::load(in.modules_dir);
+    if (!index) return index.error();
+    auto closure = index->closure(in.modules);
+    if (!closure) return closure.error();
+    const std::string dest = "/lib/modules/" + in.kernel_release + "/";
+    for (const auto& m : *closure) {
+      out.archive.add_host_file(dest + m.relative_path, in.modules_dir + "/" + m.relative_path, 0644);
+      out.record.modules.push_back(m.relative_path);
+    }
+  }
+
+  out.archive.add_host_file("/init", in.binary_path, 0755);
+  out.archive.add_char_device("/dev/console", 5, 1, 0600);
+  out.archive.add_directory("/proc", 0555);
+  out.archive.add_directory("/sys", 0555);
+  out.archive.add_directory("/tmp", 01777);
+  out.archive.add_file("/etc/kdumpkit.conf", in.config_text, 0600);
+  out.archive.add_file(config::kLoadRecordPath, out.record.serialize(), 0600);
+  return out;
+}
+
+}  // namespace kdk::initramfs

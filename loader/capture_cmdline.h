@@ -1,0 +1,21 @@
+// The capture kernel's command line, derived from the running kernel's:
+// crashkernel= and BOOT_IMAGE= are dropped (the capture kernel must not
+// reserve memory itself, and the image name is meaningless there), and what
+// distributions add on x86-64 is appended: irqpoll nr_cpus=1 reset_devices.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kdk::loader {
+
+// Splits a kernel command line into words, keeping double-quoted parts
+// ("foo=\"a b\"") inside one word, as the kernel's own parser does.
+std::vector<std::string> split_kernel_cmdline(std::string_view cmdline);
+
+// `running` is /proc/cmdline; `append` is added last and wins over what it
+// repeats (a later nr_cpus= overrides the default one).
+std::string capture_cmdline(std::string_view running, std::string_view append);
+
+}  // namespace kdk::loader

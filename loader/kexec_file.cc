@@ -1,0 +1,76 @@
+#include "loader/kexec_file.h"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/fd.h"
+
+namespace kdk::loader {
+
+namespace {
+
+constexpr unsigned long kKexecFileUnload = 0x1;
+constexpr unsigned long kKexecFileOnCrash = 0x2;
+
+long kexec_file_load(int kernel_fd, int initrd_fd, const std::string* cmdline, unsigned long flags) {
+  // cmdline_len counts the terminating NUL.
+  unsigned long len = cmdline ? cmdline->size() + 1 : 0;
+  const char* text = cmdline ? cmdline->c_str() : nullptr;
+  return ::syscall(SYS_kexec_file_load, kernel_fd, initrd_fd, len, text, flags);
+}
+
+}  // namespace
+
+std::string explain_kexec_errno(int err, const std::string& kernel) {
+  std::string base = std::string("kexec_file_load: ") + std::strerror(err);
+  switch (err) {
+    case EPERM:
+      return base + " — run as root; if you are root the kernel is locked down (Secure Boot): "
+                    "the capture kernel must be signed by a key the kernel trusts";
+    case EKEYREJECTED:
+      return base + " — the signature of " + kernel +
+             " was rejected: use a kernel signed by a key in the kernel's keyring, or disable "
+             "signature enforcement (kexec_sig_enforce / module.sig_enforce)";
+    case ENOMEM:
+      return base + " — the kernel and initramfs do not fit the reserved crash memory: "
+                    "raise crashkernel= on the kernel command line and reboot";
+    case EBUSY:
+      return base + " — a crash kernel is being loaded or is in use: run `kdumpkit unload` and retry";
+    case ENOEXEC:
+      return base + " — " + kernel + " is not a kernel image this kernel can load (bzImage expected)";
+    case ENOSYS:
+      return base + " — this kernel was built without CONFIG_KEXEC_FILE";
+    case EINVAL:
+      return base + " — the kernel refused the arguments (command line too long, or no crash "
+                    "memory reserved: check crashkernel=)";
+    default:
+      return base;
+  }
+}
+
+Status load_crash_kernel(const std::string& kernel, const std::string& initramfs,
+                         const std::string& cmdline) {
+  auto kfd = open_fd(kernel, O_RDONLY);
+  if (!kfd) return kfd.error();
+  auto ifd = open_fd(initramfs, O_RDONLY);
+  if (!ifd) return ifd.error();
+  if (kexec_file_load(kfd->get(), ifd->get(), &cmdline, kKexecFileOnCrash) != 0) {
+    int err = errno;
+    return Error{explain_kexec_errno(err, kernel), err};
+  }
+  return {};
+}
+
+Status unload_crash_kernel() {
+  if (kexec_file_load(-1, -1, nullptr, kKexecFileOnCrash | kKexecFileUnload) != 0) {
+    int err = errno;
+    return Error{explain_kexec_errno(err, "(unload)"), err};
+  }
+  return {};
+}
+
+}  // namespace kdk::loader

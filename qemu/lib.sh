@@ -1,0 +1,578 @@
+# shellcheck shell=bash
+# Helpers of the QEMU harness, sourced by fetch-guest.sh, e2e-disk.sh, demo.sh
+# and test-checks.sh. Nothing here runs when sourced; callers use `set -euo
+# pipefail`, and every kdk_check_* function returns non-zero with a message on
+# stderr saying why, so the caller can collect all failures.
+#
+# Environment:
+#   KDUMPKIT_CACHE          cache root (default ~/.cache/kdumpkit); the guest
+#                           kernel and busybox live in $KDUMPKIT_CACHE/guest/<key>/
+#   KDUMPKIT_WORK           where work dirs are made (default /tmp)
+#   KDUMPKIT_QEMU_ACCEL     tcg (default) or kvm
+#   KDUMPKIT_QEMU_CPU       -cpu model (default: qemu's own for tcg, host for kvm)
+#   KDUMPKIT_QEMU_MEM       guest memory (default 1G)
+#   KDUMPKIT_QEMU_TIMEOUT   hard limit of one boot-crash-capture run, s (600)
+#   KDUMPKIT_CRASHKERNEL    crashkernel= value (default 256M)
+#   KDUMPKIT_KERNEL_PACKAGE the kernel package to fetch (default: whatever
+#                           linux-image-amd64 depends on)
+#   KDUMPKIT_KEEP=1         keep the work dir even on success
+
+KDK_QEMU_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Modules whose dependency closure (through modules.dep and modules.softdep)
+# goes into the first kernel's initramfs, so that `kdumpkit load` finds what a
+# capture initramfs for any supported target needs.
+KDK_GUEST_MODULES="virtio_pci virtio_blk virtio_net ext4 xfs btrfs nfs nfsv4 nfsv3 virtio_scsi sd_mod nvme"
+
+# The target line of the guest's /etc/kdumpkit.conf, and what it implies.
+KDK_TARGET_LABEL=kdumpdata
+KDK_TARGET_DIR=/crash
+KDK_GUEST_HOSTNAME=kdk-guest
+
+# ---------------------------------------------------------------- messages
+
+kdk_say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+kdk_note() { printf '    %s\n' "$*"; }
+kdk_err() { printf 'FAIL: %s\n' "$*" >&2; }
+kdk_die() {
+  kdk_err "$*"
+  exit 1
+}
+
+kdk_require_tools() {
+  local t missing=()
+  for t in "$@"; do
+    command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  kdk_err "missing host tools: ${missing[*]} (run scripts/install-deps.sh; see qemu/packages.txt)"
+  return 1
+}
+
+# ---------------------------------------------------------------- phases
+# kdk_phase NAME CMD...: runs CMD, records how long it took under NAME (also
+# when it fails), and returns its status.
+
+KDK_PHASE_NAMES=()
+KDK_PHASE_SECS=()
+KDK_PHASE_STATUS=()
+
+kdk_now() { date +%s.%N; }
+
+kdk_phase() {
+  local name=$1 start rc=0
+  shift
+  start=$(kdk_now)
+  "$@" || rc=$?
+  KDK_PHASE_NAMES+=("$name")
+  KDK_PHASE_SECS+=("$(awk -v a="$start" -v b="$(kdk_now)" 'BEGIN { printf "%.1f", b - a }')")
+  KDK_PHASE_STATUS+=("$([ $rc -eq 0 ] && echo ok || echo "FAILED")")
+  return $rc
+}
+
+kdk_phase_table() {
+  local i total=0
+  printf '\n%-34s %9s  %s\n' "phase" "seconds" "status"
+  printf '%-34s %9s  %s\n' "----------------------------------" "---------" "------"
+  for i in "${!KDK_PHASE_NAMES[@]}"; do
+    printf '%-34s %9s  %s\n' "${KDK_PHASE_NAMES[$i]}" "${KDK_PHASE_SECS[$i]}" "${KDK_PHASE_STATUS[$i]}"
+    case ${KDK_PHASE_NAMES[$i]} in "  ("*) continue ;; esac
+    total=$(awk -v a="$total" -v b="${KDK_PHASE_SECS[$i]}" 'BEGIN { printf "%.1f", a + b }')
+  done
+  printf '%-34s %9s\n' "total" "$total"
+}
+
+# ---------------------------------------------------------------- guest fetch
+
+kdk_cache_root() { echo "${KDUMPKIT_CACHE:-$HOME/.cache/kdumpkit}"; }
+
+# Prints the candidate version of package $1, or nothing.
+kdk_apt_candidate() {
+  apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && $2 != "(none)" { print $2; exit }'
+}
+
+# Prints "PACKAGE VERSION" of the kernel image package to fetch.
+kdk_resolve_kernel_package() {
+  local pkg=${KDUMPKIT_KERNEL_PACKAGE:-} meta_ver
+  if [ -z "$pkg" ]; then
+    meta_ver=$(kdk_apt_candidate linux-image-amd64)
+    [ -n "$meta_ver" ] || return 1
+    pkg=$(apt-cache show "linux-image-amd64=$meta_ver" 2>/dev/null |
+      awk -F': ' '$1 == "Depends" { print $2; exit }' | tr ',' '\n' |
+      sed -n 's/^ *\(linux-image-[0-9][^ ]*\).*/\1/p' | head -n1)
+    [ -n "$pkg" ] || return 1
+  fi
+  local ver
+  ver=$(kdk_apt_candidate "$pkg")
+  [ -n "$ver" ] || return 1
+  echo "$pkg $ver"
+}
+
+# Fetches the distribution kernel and busybox-static into the cache (once per
+# resolved version pair) and sets:
+#   KDK_GUEST_DIR  the cache entry; KDK_GUEST_ROOT its extracted tree
+#   KDK_KREL       the kernel release (uname -r)
+#   KDK_KPKG KDK_KVER KDK_BBVER  package names and versions
+#   KDK_VMLINUZ KDK_BUSYBOX  paths of the kernel image and busybox binary
+kdk_fetch_guest() {
+  local resolved memo
+  # Each apt-cache call parses the package lists (~0.5 s without a binary
+  # cache): remember the resolution until the lists change.
+  memo=$(kdk_cache_root)/guest/resolved-$( (
+    echo "${KDUMPKIT_KERNEL_PACKAGE:-}"
+    stat -c '%n %Y %s' /var/lib/apt/lists/*Packages* 2>/dev/null
+  ) | md5sum | cut -c1-16)
+  if [ -f "$memo" ]; then
+    # shellcheck disable=SC1090
+    . "$memo"
+    KDK_GUEST_DIR=$(kdk_cache_root)/guest/$(kdk_guest_key)
+    if [ -f "$KDK_GUEST_DIR/complete" ]; then
+      kdk_guest_set_paths
+      return
+    fi
+  fi
+  if ! resolved=$(kdk_resolve_kernel_package) || ! KDK_BBVER=$(kdk_apt_candidate busybox-static) ||
+    [ -z "$KDK_BBVER" ]; then
+    kdk_note "apt-cache knows no linux-image-amd64/busybox-static: running apt-get update"
+    if [ "$(id -u)" = 0 ]; then apt-get update -q >/dev/null || true; else sudo apt-get update -q >/dev/null || true; fi
+    resolved=$(kdk_resolve_kernel_package) || {
+      kdk_fetch_guest_fallback && return 0
+      kdk_err "cannot resolve the kernel package with apt-cache (linux-image-amd64)"
+      return 1
+    }
+    KDK_BBVER=$(kdk_apt_candidate busybox-static)
+    [ -n "$KDK_BBVER" ] || {
+      kdk_err "apt-cache knows no busybox-static"
+      return 1
+    }
+  fi
+  read -r KDK_KPKG KDK_KVER <<<"$resolved"
+  KDK_KREL=${KDK_KPKG#linux-image-}
+  KDK_GUEST_DIR=$(kdk_cache_root)/guest/$(kdk_guest_key)
+  if [ ! -f "$KDK_GUEST_DIR/complete" ]; then
+    kdk_fetch_guest_into "$KDK_GUEST_DIR" || return 1
+  fi
+  kdk_guest_set_paths || return 1
+  printf 'KDK_KPKG=%q\nKDK_KVER=%q\nKDK_BBVER=%q\n' "$KDK_KPKG" "$KDK_KVER" "$KDK_BBVER" >"$memo"
+}
+
+kdk_guest_key() {
+  printf '%s_%s+busybox-static_%s' "$KDK_KPKG" "$KDK_KVER" "$KDK_BBVER" | tr ':/' '__'
+}
+
+# With no usable apt lists (offline), use the newest complete cache entry.
+kdk_fetch_guest_fallback() {
+  local d
+  d=$(ls -1dt "$(kdk_cache_root)"/guest/*/complete 2>/dev/null | head -n1) || true
+  [ -n "$d" ] || return 1
+  KDK_GUEST_DIR=$(dirname "$d")
+  # shellcheck disable=SC1091
+  . "$KDK_GUEST_DIR/complete"
+  kdk_note "apt-cache unusable: using cached guest $KDK_GUEST_DIR"
+  kdk_guest_set_paths
+}
+
+kdk_guest_set_paths() {
+  # shellcheck disable=SC1091
+  . "$KDK_GUEST_DIR/complete"
+  KDK_GUEST_ROOT=$KDK_GUEST_DIR/root
+  KDK_VMLINUZ=$KDK_GUEST_ROOT/boot/vmlinuz-$KDK_KREL
+  KDK_BUSYBOX=$KDK_GUEST_ROOT/bin/busybox
+  [ -f "$KDK_VMLINUZ" ] && [ -x "$KDK_BUSYBOX" ] && [ -f "$KDK_GUEST_ROOT/lib/modules/$KDK_KREL/modules.dep" ] || {
+    kdk_err "cache entry $KDK_GUEST_DIR is damaged: remove it and run again"
+    return 1
+  }
+}
+
+kdk_fetch_guest_into() {
+  local dest=$1 tmp
+  mkdir -p "$(dirname "$dest")"
+  tmp=$(mktemp -d "$dest.tmp.XXXXXX")
+  chmod 755 "$tmp" # apt's _apt user must be able to write the .debs
+  kdk_note "downloading $KDK_KPKG=$KDK_KVER and busybox-static=$KDK_BBVER"
+  (cd "$tmp" && apt-get download -qq "$KDK_KPKG=$KDK_KVER" "busybox-static=$KDK_BBVER" 2>&1 |
+    grep -v 'unsandboxed as root' >&2) || true
+  local kdeb bdeb
+  kdeb=$(ls "$tmp"/"$KDK_KPKG"_*.deb 2>/dev/null | head -n1)
+  bdeb=$(ls "$tmp"/busybox-static_*.deb 2>/dev/null | head -n1)
+  if [ -z "$kdeb" ] || [ -z "$bdeb" ]; then
+    rm -rf "$tmp"
+    kdk_err "apt-get download of $KDK_KPKG / busybox-static failed"
+    return 1
+  fi
+  mkdir "$tmp/root"
+  dpkg-deb -x "$kdeb" "$tmp/root" && dpkg-deb -x "$bdeb" "$tmp/root" || {
+    rm -rf "$tmp"
+    kdk_err "dpkg-deb -x failed"
+    return 1
+  }
+  rm -f "$kdeb" "$bdeb"
+  # The package ships no modules.dep (postinst runs depmod on a real system).
+  depmod -b "$tmp/root" "$KDK_KREL" || {
+    rm -rf "$tmp"
+    kdk_err "depmod -b failed"
+    return 1
+  }
+  printf 'KDK_KPKG=%q\nKDK_KVER=%q\nKDK_BBVER=%q\nKDK_KREL=%q\n' \
+    "$KDK_KPKG" "$KDK_KVER" "$KDK_BBVER" "$KDK_KREL" >"$tmp/complete"
+  # Atomic publication; a concurrent run that won the race is just as good.
+  mv -T "$tmp" "$dest" 2>/dev/null || rm -rf "$tmp"
+  [ -f "$dest/complete" ]
+}
+
+# ---------------------------------------------------------------- first initramfs
+
+# Prints the .ko paths (relative to the modules dir) of the closure of $@.
+kdk_module_closure() {
+  local root=$1 rel=$2 m
+  shift 2
+  for m in "$@"; do
+    modprobe -C /dev/null -d "$root" -S "$rel" --show-depends "$m" || {
+      kdk_err "modprobe --show-depends $m failed for $rel"
+      return 1
+    }
+  done | awk '$1 == "insmod" { print $2 }' | sort -u | sed "s|^$root/lib/modules/$rel/||"
+}
+
+# kdk_build_first_initramfs BINARY OUT.cpio: the initramfs of the first
+# (production) kernel. Needs kdk_fetch_guest first.
+kdk_build_first_initramfs() {
+  local binary=$1 out=$2 st moddir
+  st=$(mktemp -d "${out}.staging.XXXXXX")
+  moddir=lib/modules/$KDK_KREL
+  (
+    set -e
+    cd "$st"
+    mkdir -p bin sbin usr/bin usr/sbin dev proc sys run tmp root mnt etc boot "$moddir"
+    cp "$KDK_BUSYBOX" bin/busybox
+    local a
+    for a in $("$KDK_BUSYBOX" --list-full); do
+      [ -e "$a" ] || [ -L "$a" ] || ln -s /bin/busybox "$a"
+    done
+    install -m 0755 "$binary" usr/sbin/kdumpkit
+    cp "$KDK_VMLINUZ" "boot/vmlinuz-$KDK_KREL"
+    cp "$KDK_GUEST_ROOT/$moddir"/modules.* "$moddir"/
+    local mods
+    mods=$(kdk_module_closure "$KDK_GUEST_ROOT" "$KDK_KREL" $KDK_GUEST_MODULES)
+    [ -n "$mods" ]
+    (cd "$KDK_GUEST_ROOT/$moddir" && cp --parents $mods "$st/$moddir"/)
+    printf 'target = disk:LABEL=%s:%s\n' "$KDK_TARGET_LABEL" "$KDK_TARGET_DIR" >etc/kdumpkit.conf
+    echo "$KDK_GUEST_HOSTNAME" >etc/hostname
+    install -m 0755 "$KDK_QEMU_DIR/guest-init.sh" init
+  ) || {
+    rm -rf "$st"
+    kdk_err "building the first-kernel initramfs failed"
+    return 1
+  }
+  (cd "$st" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out" || {
+    rm -rf "$st"
+    kdk_err "cpio failed"
+    return 1
+  }
+  rm -rf "$st"
+}
+
+# ---------------------------------------------------------------- disks
+
+# kdk_make_disks DIR: DIR/vda.img (decoy, 64 MiB) and DIR/vdb.img (target, 2
+# GiB sparse, label kdumpdata), both ext4.
+kdk_make_disks() {
+  local dir=$1
+  rm -f "$dir/vda.img" "$dir/vdb.img"
+  truncate -s 64M "$dir/vda.img" && truncate -s 2G "$dir/vdb.img" &&
+    mkfs.ext4 -q -F -L decoy "$dir/vda.img" &&
+    mkfs.ext4 -q -F -L "$KDK_TARGET_LABEL" "$dir/vdb.img" || {
+    kdk_err "creating the disk images failed"
+    return 1
+  }
+}
+
+# ---------------------------------------------------------------- boot
+
+# kdk_boot DIR INITRD [LIVE]: boots the guest with DIR/vda.img and
+# DIR/vdb.img, console to DIR/console.log, under a hard timeout. LIVE=1
+# also shows the console on stdout. Returns 0 when QEMU exited by itself.
+kdk_boot() {
+  local dir=$1 initrd=$2 live=${3:-0}
+  local accel=${KDUMPKIT_QEMU_ACCEL:-tcg} limit=${KDUMPKIT_QEMU_TIMEOUT:-600}
+  local cpu=() rc=0 tailpid=
+  case $accel in
+  tcg) [ -n "${KDUMPKIT_QEMU_CPU:-}" ] && cpu=(-cpu "$KDUMPKIT_QEMU_CPU") ;;
+  kvm) cpu=(-cpu "${KDUMPKIT_QEMU_CPU:-host}") ;;
+  *)
+    kdk_err "KDUMPKIT_QEMU_ACCEL must be tcg or kvm, not '$accel'"
+    return 1
+    ;;
+  esac
+  local append="console=ttyS0 crashkernel=${KDUMPKIT_CRASHKERNEL:-256M} panic=1 loglevel=6 ${KDUMPKIT_APPEND:-}"
+  : >"$dir/console.log"
+  if [ "$live" = 1 ]; then
+    tail -n +1 -F "$dir/console.log" 2>/dev/null | tr -d '\r' | sed 's/^/    | /' &
+    tailpid=$!
+  fi
+  timeout -k 10 "$limit" qemu-system-x86_64 \
+    -accel "$accel" "${cpu[@]}" -m "${KDUMPKIT_QEMU_MEM:-1G}" -smp 1 \
+    -nodefaults -display none -no-reboot -monitor none \
+    -serial "file:$dir/console.log" \
+    -kernel "$KDK_VMLINUZ" -initrd "$initrd" -append "$append" \
+    -drive "file=$dir/vda.img,format=raw,if=virtio" \
+    -drive "file=$dir/vdb.img,format=raw,if=virtio" \
+    </dev/null >"$dir/qemu.out" 2>&1 || rc=$?
+  if [ -n "$tailpid" ]; then
+    sleep 0.5
+    kill "$tailpid" 2>/dev/null || true
+    wait "$tailpid" 2>/dev/null || true
+  fi
+  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+    kdk_err "QEMU did not exit within ${limit}s (KDUMPKIT_QEMU_TIMEOUT): killed"
+    return 1
+  elif [ $rc -ne 0 ]; then
+    kdk_err "QEMU exited with status $rc: $(tr '\n' ' ' <"$dir/qemu.out")"
+    return 1
+  fi
+}
+
+# ---------------------------------------------------------------- checks
+
+# kdk_console_text LOG: the console without carriage returns.
+kdk_console_text() { tr -d '\r' <"$1"; }
+
+# kdk_check_console LOG: the guest armed, the capture ran and completed, and
+# the capture kernel neither panicked nor lost its init.
+kdk_check_console() {
+  local log=$1 text ok=0
+  text=$(kdk_console_text "$log")
+  local line_of
+  line_of() { grep -n -m1 -F -- "$1" <<<"$text" | cut -d: -f1; }
+  if grep -q -F 'KDK-GUEST: load failed' <<<"$text"; then
+    kdk_err "'kdumpkit load' failed in the guest; its output:"
+    sed -n '/KDK-GUEST: running kdumpkit load/,/KDK-GUEST: load failed/p' <<<"$text" | sed 's/^/    | /' >&2
+    return 1
+  fi
+  grep -q -F 'KDK-GUEST: armed' <<<"$text" || {
+    kdk_err "the guest never printed 'KDK-GUEST: armed' (first boot or load did not finish)"
+    grep -F 'KDK-GUEST:' <<<"$text" | sed 's/^/    | /' >&2
+    ok=1
+  }
+  local banners second
+  banners=$(grep -c -F 'Linux version' <<<"$text" || true)
+  second=$(grep -n -F 'Linux version' <<<"$text" | sed -n 2p | cut -d: -f1)
+  if [ "${banners:-0}" -lt 2 ]; then
+    kdk_err "the capture kernel never booted (found $banners 'Linux version' banner(s), want 2)"
+    ok=1
+  fi
+  local start done_ failed
+  start=$(line_of 'kdumpkit: capture starting')
+  done_=$(line_of 'kdumpkit: capture complete')
+  failed=$(grep -m1 -F 'kdumpkit: capture failed' <<<"$text" || true)
+  [ -z "$failed" ] || {
+    kdk_err "the capture reported: $failed"
+    ok=1
+  }
+  if [ -z "$start" ]; then
+    kdk_err "no 'kdumpkit: capture starting' on the console"
+    ok=1
+  elif [ -z "$done_" ]; then
+    kdk_err "no final 'kdumpkit: capture complete' on the console"
+    ok=1
+  elif [ "$done_" -lt "$start" ]; then
+    kdk_err "'kdumpkit: capture complete' came before 'kdumpkit: capture starting'"
+    ok=1
+  elif [ -n "$second" ] && [ "$start" -lt "$second" ]; then
+    kdk_err "'kdumpkit: capture starting' appeared before the capture kernel booted"
+    ok=1
+  fi
+  if [ -n "$second" ]; then
+    local bad
+    bad=$(tail -n +"$second" <<<"$text" | grep -n -E 'Attempted to kill init|Kernel panic' | head -n3 || true)
+    [ -z "$bad" ] || {
+      kdk_err "the capture kernel died: $(tr '\n' ' ' <<<"$bad")"
+      ok=1
+    }
+  fi
+  return $ok
+}
+
+# kdk_dump_dirs IMG DIR: the entries of DIR in the ext4 image as
+# "TYPE NAME SIZE" lines (TYPE d or f), without . and ..; fails if DIR is
+# missing.
+kdk_dump_dirs() {
+  local img=$1 dir=$2 out
+  out=$(debugfs -R "ls -p $dir" "$img" 2>&1) || return 1
+  grep -q -E '^/[0-9]+/' <<<"$out" || return 1
+  awk -F/ 'NF >= 7 && $6 != "." && $6 != ".." {
+      printf "%s %s %s\n", (substr($3, 1, 2) == "04" ? "d" : "f"), $6, $7 }' <<<"$out"
+}
+
+# kdk_check_target IMG OUT: exactly one crash directory under /crash, with a
+# complete vmcore that is extracted to OUT. Sets KDK_DUMP_DIR.
+kdk_check_target() {
+  local img=$1 out=$2 entries n
+  KDK_DUMP_DIR=
+  entries=$(kdk_dump_dirs "$img" "$KDK_TARGET_DIR") || {
+    kdk_err "the target disk has no $KDK_TARGET_DIR directory"
+    return 1
+  }
+  n=$(grep -c . <<<"$entries" || true)
+  if [ "$n" -ne 1 ]; then
+    kdk_err "want exactly one entry in $KDK_TARGET_DIR on the target, found $n: $(tr '\n' ';' <<<"$entries")"
+    return 1
+  fi
+  local type name
+  read -r type name _ <<<"$entries"
+  if [ "$type" != d ] || ! [[ $name =~ ^${KDK_GUEST_HOSTNAME}-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}:[0-9]{2}:[0-9]{2}$ ]]; then
+    kdk_err "unexpected entry in $KDK_TARGET_DIR: '$name' (type $type), want directory $KDK_GUEST_HOSTNAME-YYYY-MM-DD-HH:MM:SS"
+    return 1
+  fi
+  KDK_DUMP_DIR=$name
+  local files ok=0
+  files=$(kdk_dump_dirs "$img" "$KDK_TARGET_DIR/$name") || {
+    kdk_err "cannot list $KDK_TARGET_DIR/$name"
+    return 1
+  }
+  if grep -q -E '^f vmcore-incomplete ' <<<"$files"; then
+    kdk_err "$KDK_TARGET_DIR/$name/vmcore-incomplete remains"
+    ok=1
+  fi
+  grep -q -E '^f vmcore ' <<<"$files" || {
+    kdk_err "no vmcore in $KDK_TARGET_DIR/$name (has: $(awk '{print $2}' <<<"$files" | tr '\n' ' '))"
+    return 1
+  }
+  rm -f "$out"
+  debugfs -R "dump \"$KDK_TARGET_DIR/$name/vmcore\" \"$out\"" "$img" >/dev/null 2>&1
+  [ -f "$out" ] || {
+    kdk_err "debugfs could not extract the vmcore"
+    return 1
+  }
+  kdk_check_vmcore "$out" || ok=1
+  return $ok
+}
+
+# kdk_check_vmcore FILE: an ELF core larger than 100 MiB.
+kdk_check_vmcore() {
+  local f=$1 size type
+  size=$(stat -c %s "$f")
+  type=$(readelf -h "$f" 2>/dev/null | awk -F: '$1 ~ /^ *Type$/ { sub(/^ */, "", $2); print $2 }')
+  if [ "$size" -le $((100 * 1024 * 1024)) ]; then
+    kdk_err "the vmcore is only $size bytes (want > 100 MiB)"
+    return 1
+  fi
+  case $type in
+  CORE*) ;;
+  *)
+    kdk_err "the vmcore is not an ELF core file (readelf -h Type: '${type:-not ELF}')"
+    return 1
+    ;;
+  esac
+}
+
+# kdk_check_decoy IMG: nothing was written to the decoy disk.
+kdk_check_decoy() {
+  local entries
+  entries=$(kdk_dump_dirs "$1" /) || {
+    kdk_err "cannot read the decoy disk"
+    return 1
+  }
+  if grep -q -E "^. ${KDK_TARGET_DIR#/} " <<<"$entries"; then
+    kdk_err "the decoy disk (LABEL=decoy, vda) has a $KDK_TARGET_DIR: the wrong disk was used"
+    return 1
+  fi
+}
+
+# kdk_check_fsck IMG: the target file system is clean.
+kdk_check_fsck() {
+  local out
+  out=$(e2fsck -fn "$1" 2>&1) || {
+    kdk_err "e2fsck -fn found problems on the target:"
+    sed 's/^/    | /' <<<"$out" >&2
+    return 1
+  }
+}
+
+# kdk_check_dmesg VMCORE DMESG: the crashed kernel's log, read with
+# makedumpfile, shows the sysrq crash.
+kdk_check_dmesg() {
+  local vmcore=$1 out=$2 err
+  rm -f "$out"
+  err=$(makedumpfile --dump-dmesg "$vmcore" "$out" 2>&1) || true
+  [ -s "$out" ] || {
+    kdk_err "makedumpfile --dump-dmesg could not read the vmcore: $(tr '\n' ' ' <<<"$err")"
+    return 1
+  }
+  grep -q -F 'sysrq: Trigger a crash' "$out" || {
+    kdk_err "the crashed kernel's log (makedumpfile --dump-dmesg) has no 'sysrq: Trigger a crash'"
+    return 1
+  }
+}
+
+# ---------------------------------------------------------------- the cycle
+
+# kdk_cycle BINARY MODE: runs the whole cycle; MODE is e2e or demo (narrated,
+# live console). Returns non-zero on failure, with KDK_WORK kept.
+kdk_cycle() {
+  local binary=$1 mode=$2 live=0
+  [ "$mode" = demo ] && live=1
+  kdk_require_tools qemu-system-x86_64 mkfs.ext4 debugfs e2fsck makedumpfile readelf cpio \
+    modprobe depmod apt-get apt-cache dpkg-deb timeout || return 1
+  [ -f "$binary" ] && [ -x "$binary" ] || {
+    kdk_err "no kdumpkit binary at '$binary' (build it with: make product)"
+    return 1
+  }
+  binary=$(readlink -f "$binary")
+  mkdir -p "${KDUMPKIT_WORK:-/tmp}"
+  KDK_WORK=$(mktemp -d "${KDUMPKIT_WORK:-/tmp}/kdumpkit-e2e.XXXX")
+  local w=$KDK_WORK ok=0
+
+  [ $live = 1 ] && kdk_say "Fetching the Debian kernel and busybox-static (cached after the first run)"
+  kdk_phase "fetch guest kernel+busybox" kdk_fetch_guest || return 1
+  [ $live = 1 ] && kdk_note "kernel $KDK_KREL ($KDK_KPKG $KDK_KVER), busybox-static $KDK_BBVER" &&
+    kdk_note "cache: $KDK_GUEST_DIR"
+
+  [ $live = 1 ] && kdk_say "Building the first kernel's initramfs: busybox, kdumpkit, the kernel image, modules"
+  kdk_phase "build first-kernel initramfs" kdk_build_first_initramfs "$binary" "$w/first.cpio" || return 1
+  [ $live = 1 ] && kdk_note "$w/first.cpio: $(du -h "$w/first.cpio" | cut -f1)"
+
+  [ $live = 1 ] && kdk_say "Creating two disks: vda (ext4, LABEL=decoy) and vdb (ext4, LABEL=kdumpdata, 2 GiB sparse)"
+  kdk_phase "create disk images" kdk_make_disks "$w" || return 1
+
+  [ $live = 1 ] && kdk_say "Booting QEMU ($(echo "${KDUMPKIT_QEMU_ACCEL:-tcg}" | tr a-z A-Z), ${KDUMPKIT_QEMU_MEM:-1G}): the guest runs 'kdumpkit load', crashes itself with sysrq-c, the capture kernel runs kdumpkit, which saves /proc/vmcore to LABEL=kdumpdata and reboots" &&
+    kdk_note "serial console (also in $w/console.log):"
+  kdk_phase "boot, load, crash, capture (QEMU)" kdk_boot "$w" "$w/first.cpio" "$live" || ok=1
+  kdk_console_phases "$w/console.log"
+
+  [ $live = 1 ] && kdk_say "Checking what was saved, from the host (debugfs, no mounting)"
+  kdk_phase "check console" kdk_check_console "$w/console.log" || ok=1
+  kdk_phase "extract+check vmcore (debugfs)" kdk_check_target "$w/vdb.img" "$w/vmcore" || ok=1
+  kdk_phase "check decoy disk untouched" kdk_check_decoy "$w/vda.img" || ok=1
+  if [ -f "$w/vmcore" ]; then
+    kdk_phase "makedumpfile --dump-dmesg" kdk_check_dmesg "$w/vmcore" "$w/dmesg.txt" || ok=1
+  fi
+  kdk_phase "e2fsck -fn target" kdk_check_fsck "$w/vdb.img" || ok=1
+  return $ok
+}
+
+# kdk_console_phases LOG: adds the guest-side phases, measured on the console
+# lines' kernel timestamps (first boot -> armed, crash -> capture start ->
+# capture complete), to the phase table as informational rows.
+kdk_console_phases() {
+  local text
+  text=$(kdk_console_text "$1")
+  # Kernel timestamps restart in the capture kernel; userspace lines have
+  # none, so take the nearest preceding kernel timestamp.
+  local rows
+  rows=$(awk '
+    match($0, /^\[ *[0-9]+\.[0-9]+\]/) { t = substr($0, 2, RLENGTH - 2) + 0 }
+    /Linux version/ { n++; if (n == 2) { crash_boot = 1 } }
+    /KDK-GUEST: userspace up/ && !u { u = t; printf "guest: kernel boot to /init|%.1f\n", t }
+    /KDK-GUEST: armed/ && !a { a = t; printf "guest: modprobe + kdumpkit load|%.1f\n", t - u }
+    /kdumpkit: capture starting/ && !s { s = t; printf "capture kernel: boot to kdumpkit|%.1f\n", t }
+    /kdumpkit: capture complete/ && !c { c = t; printf "capture kernel: save vmcore|%.1f\n", t - s }
+  ' <<<"$text")
+  local name secs
+  while IFS='|' read -r name secs; do
+    [ -n "$name" ] || continue
+    KDK_PHASE_NAMES+=("  ($name)")
+    KDK_PHASE_SECS+=("$secs")
+    KDK_PHASE_STATUS+=("guest clock, inside the above")
+  done <<<"$rows"
+}

@@ -1,0 +1,135 @@
+#include "targets/block_devices.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "util/fd.h"
+
+namespace kdk::targets {
+
+namespace {
+
+std::vector<std::string> list_dir(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") out.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string basename_of(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string read_link(const std::string& path) {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return {};
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+bool matches(const config::DeviceSpec& spec, const BlockDevice& dev) {
+  switch (spec.by) {
+    case config::DeviceSpec::By::kLabel:
+      return !dev.fs.label.empty() && dev.fs.label == spec.value;
+    case config::DeviceSpec::By::kUuid:
+      return dev.fs.uuid == spec.value;
+    case config::DeviceSpec::By::kPath:
+      return dev.path == spec.value;
+  }
+  return false;
+}
+
+}  // namespace
+
+Clock Clock::system() {
+  return Clock{
+      [] {
+        struct timespec ts {};
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return std::chrono::milliseconds(static_cast<long long>(ts.tv_sec) * 1000 +
+                                         ts.tv_nsec / 1000000);
+      },
+      [](std::chrono::milliseconds d) {
+        struct timespec ts {};
+        ts.tv_sec = static_cast<time_t>(d.count() / 1000);
+        ts.tv_nsec = static_cast<long>((d.count() % 1000) * 1000000);
+        while (nanosleep(&ts, &ts) != 0) {
+        }
+      }};
+}
+
+std::vector<BlockDevice> scan_block_devices(const std::string& sysfs_block, const std::string& dev_dir) {
+  std::vector<BlockDevice> out;
+  for (const auto& name : list_dir(sysfs_block)) {
+    // Loop and RAM disks hold no dump targets in a capture kernel.
+    if (name.rfind("ram", 0) == 0 || name.rfind("loop", 0) == 0) continue;
+    std::string path = dev_dir + "/" + name;
+    auto fs = probe_device(path);
+    if (!fs || !fs->has_value()) continue;
+    out.push_back(BlockDevice{name, path, **fs});
+  }
+  return out;
+}
+
+Result<BlockDevice> wait_for_device(const config::DeviceSpec& spec, std::chrono::milliseconds timeout,
+                                    const Clock& clock, const std::string& sysfs_block,
+                                    const std::string& dev_dir) {
+  const auto start = clock.now();
+  std::vector<BlockDevice> seen;
+  for (;;) {
+    if (spec.by == config::DeviceSpec::By::kPath && path_exists(spec.value)) {
+      auto fs = probe_device(spec.value);
+      if (fs && fs->has_value()) return BlockDevice{basename_of(spec.value), spec.value, **fs};
+      if (!fs) return fs.error();
+      return Error{"no known filesystem (ext4, xfs, btrfs) on " + spec.value};
+    }
+    seen = scan_block_devices(sysfs_block, dev_dir);
+    for (const auto& dev : seen) {
+      if (matches(spec, dev)) return dev;
+    }
+    if (clock.now() - start >= timeout) break;
+    clock.sleep(std::chrono::milliseconds(200));
+  }
+  std::string found;
+  for (const auto& dev : seen) {
+    if (!found.empty()) found += ", ";
+    found += dev.path + " (" + dev.fs.type + " LABEL=" + dev.fs.label + " UUID=" + dev.fs.uuid + ")";
+  }
+  return Error{"no device with " + spec.describe() + " after " +
+               std::to_string(timeout.count() / 1000) + " s; filesystems seen: " +
+               (found.empty() ? std::string("none") : found)};
+}
+
+std::vector<std::string> driver_modules(const std::string& device_name, const std::string& sysfs_block) {
+  std::vector<std::string> out;
+  char real[PATH_MAX];
+  std::string link = sysfs_block + "/" + device_name;
+  if (!::realpath(link.c_str(), real)) return out;
+  std::string dir = real;
+  // Walk up to /sys/devices, collecting each level's driver module.
+  while (dir.size() > 1) {
+    std::string module_link = read_link(dir + "/driver/module");
+    if (!module_link.empty()) {
+      std::string module = basename_of(module_link);
+      if (std::find(out.begin(), out.end(), module) == out.end()) out.push_back(module);
+    }
+    size_t slash = dir.find_last_of('/');
+    if (slash == std::string::npos || slash == 0) break;
+    dir.resize(slash);
+  }
+  return out;
+}
+
+}  // namespace kdk::targets

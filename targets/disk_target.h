@@ -1,0 +1,63 @@
+// A filesystem target: the device found by label/UUID/path, mounted, and
+// files committed into a per-crash directory atomically (written under an
+// "incomplete" name, fsynced, renamed, directory fsynced).
+#pragma once
+
+#include <string>
+
+#include "config/target_url.h"
+#include "targets/block_devices.h"
+#include "util/fd.h"
+#include "util/result.h"
+
+namespace kdk::targets {
+
+class MountedDisk {
+ public:
+  // Waits for the device, then mounts it read-write at `mountpoint`.
+  static Result<MountedDisk> mount(const config::DiskTarget& target, const std::string& mountpoint,
+                                   std::chrono::milliseconds device_timeout, const Clock& clock);
+  MountedDisk(MountedDisk&& other) noexcept;
+  MountedDisk& operator=(MountedDisk&&) = delete;
+  ~MountedDisk();
+
+  const BlockDevice& device() const { return device_; }
+  // The target directory inside the mounted filesystem, created if missing.
+  const std::string& root() const { return root_; }
+
+  // Creates root()/name; when it exists (two crashes in one second) a
+  // suffix "-1", "-2", ... is added. Returns the directory's path.
+  Result<std::string> make_crash_directory(const std::string& name);
+
+  // Syncs and unmounts; the destructor does this too, ignoring errors.
+  Status unmount();
+
+ private:
+  MountedDisk() = default;
+  BlockDevice device_;
+  std::string mountpoint_;
+  std::string root_;
+  bool mounted_ = false;
+};
+
+// A file that appears under its final name only once complete.
+class AtomicFile {
+ public:
+  // Creates dir/incomplete_name (truncating a leftover from an earlier try).
+  static Result<AtomicFile> create(const std::string& dir, const std::string& final_name,
+                                   const std::string& incomplete_name);
+  Status write(const void* data, size_t size);
+  // fsync, rename to the final name, fsync the directory.
+  Status commit();
+  uint64_t bytes_written() const { return written_; }
+  const std::string& final_path() const { return final_path_; }
+
+ private:
+  std::string dir_;
+  std::string temp_path_;
+  std::string final_path_;
+  UniqueFd fd_;
+  uint64_t written_ = 0;
+};
+
+}  // namespace kdk::targets

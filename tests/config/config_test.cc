@@ -1,0 +1,99 @@
+#include <catch2/catch.hpp>
+
+#include "config/config.h"
+#include "config/key_value.h"
+#include "config/load_record.h"
+
+using namespace kdk::config;
+
+TEST_CASE("a minimal configuration parses into targets and actions", "[config]") {
+  auto c = parse_config(
+      "# kdumpkit\n"
+      "target = disk:LABEL=kdumpdata:/crash\n"
+      "\n"
+      "target = disk:UUID=0D5C1E8A-1111-2222-3333-444455556666   # fallback\n"
+      "final_action = poweroff\n"
+      "extra_modules = virtio_scsi, sd_mod nvme\n",
+      "/etc/kdumpkit.conf");
+  REQUIRE(c.ok());
+  REQUIRE(c->targets.size() == 2);
+  const auto& d0 = std::get<DiskTarget>(c->targets[0].where);
+  CHECK(d0.device.by == DeviceSpec::By::kLabel);
+  CHECK(d0.device.value == "kdumpdata");
+  CHECK(d0.directory == "/crash");
+  CHECK(c->targets[0].line == 2);
+  const auto& d1 = std::get<DiskTarget>(c->targets[1].where);
+  CHECK(d1.device.by == DeviceSpec::By::kUuid);
+  CHECK(d1.device.value == "0d5c1e8a-1111-2222-3333-444455556666");
+  CHECK(d1.directory == "/");
+  CHECK(c->targets[1].line == 4);
+  CHECK(c->final_action == FinalAction::kPoweroff);
+  CHECK(c->extra_modules == std::vector<std::string>{"virtio_scsi", "sd_mod", "nvme"});
+}
+
+TEST_CASE("configuration errors name the file, the line and what is accepted", "[config]") {
+  struct Case {
+    const char* text;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"target = disk:LABEL=x\ntrget = disk:LABEL=y\n",
+       "k.conf:2: unknown key \"trget\" (known keys: target, final_action"},
+      {"target = disk:LABEL=x\nfinal_action = explode\n",
+       "k.conf:2: final_action: bad value \"explode\" (accepted: reboot, poweroff or halt)"},
+      {"target = ftp://host/x\n", "k.conf:1: target: target \"ftp://host/x\": unknown or unsupported scheme \"ftp\""},
+      {"target = disk:LABEL=:/crash\n", "k.conf:1: target: target \"disk:LABEL=:/crash\": empty device name"},
+      {"target = disk:LABEL=x:/a/../b\n", "may not contain \".\" or \"..\""},
+      {"target = disk:PARTLABEL=x\n", "unknown device \"PARTLABEL=x\""},
+      {"# nothing\n", "k.conf: no target configured"},
+      {"target disk:LABEL=x\n", "k.conf:1: expected 'key = value'"},
+      {"target = disk:LABEL=x\ndevice_timeout = 0\n", "k.conf:2: device_timeout: bad value \"0\""},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_config(c.text, "k.conf");
+    INFO(c.text);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message, Catch::Contains(c.expected));
+  }
+}
+
+TEST_CASE("directories are normalized and device paths may contain colons", "[config]") {
+  auto t = parse_target("disk:/dev/disk/by-path/pci-0000:00:05.0://var//crash/");
+  REQUIRE(t.ok());
+  const auto& d = std::get<DiskTarget>(t->where);
+  CHECK(d.device.by == DeviceSpec::By::kPath);
+  CHECK(d.device.value == "/dev/disk/by-path/pci-0000:00:05.0");
+  CHECK(d.directory == "/var/crash");
+}
+
+TEST_CASE("kernel command line overrides replace targets and set keys", "[config]") {
+  auto c = parse_config("target = disk:LABEL=a\nfinal_action = reboot\n", "k.conf");
+  REQUIRE(c.ok());
+  auto s = apply_command_line_overrides(
+      *c, "console=ttyS0 kdumpkit.final_action=halt kdumpkit.target=disk:LABEL=b quiet");
+  REQUIRE(s.ok());
+  CHECK(c->final_action == FinalAction::kHalt);
+  REQUIRE(c->targets.size() == 1);
+  CHECK(std::get<DiskTarget>(c->targets[0].where).device.value == "b");
+
+  auto bad = apply_command_line_overrides(*c, "kdumpkit.final_action=sing");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.error().message, Catch::StartsWith("kernel command line: final_action: bad value"));
+}
+
+TEST_CASE("comments need whitespace before '#', so values may contain '#'", "[config]") {
+  auto kv = parse_key_values("a = x#y   # note\n", "f");
+  REQUIRE(kv.ok());
+  REQUIRE(kv->size() == 1);
+  CHECK((*kv)[0].value == "x#y");
+}
+
+TEST_CASE("the load record round-trips", "[config]") {
+  LoadRecord r{"kdk-guest", "6.1.0-40-amd64", {"kernel/fs/ext4/ext4.ko", "kernel/fs/jbd2/jbd2.ko"}};
+  auto back = parse_load_record(r.serialize(), "load.conf");
+  REQUIRE(back.ok());
+  CHECK(back->host == r.host);
+  CHECK(back->kernel_release == r.kernel_release);
+  CHECK(back->modules == r.modules);
+  CHECK_FALSE(parse_load_record("kernel_release = x\n", "load.conf").ok());
+}

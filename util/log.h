@@ -1,0 +1,14 @@
+// Console logging. In the capture kernel stderr is the console; every line is
+// prefixed with the seconds since boot so it lines up with the kernel's log.
+#pragma once
+
+namespace kdk::log {
+
+// With timestamps on, lines read "[   12.345678] kdumpkit: ...".
+void enable_timestamps(bool on);
+
+void info(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void warn(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void error(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+}  // namespace kdk::log

@@ -1,0 +1,20 @@
+// Small string helpers shared by the parsers.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kdk {
+
+std::string_view trim(std::string_view s);
+// Splits on runs of spaces and tabs; no empty fields.
+std::vector<std::string> split_words(std::string_view s);
+// Splits on every `sep`; keeps empty fields.
+std::vector<std::string> split(std::string_view s, char sep);
+// Lines without their '\n'; a final line without '\n' is kept.
+std::vector<std::string_view> lines(std::string_view s);
+// Parses an unsigned decimal (or 0x-prefixed hex when base is 0) number, all of `s`.
+bool parse_u64(std::string_view s, unsigned long long& out, int base = 10);
+
+}  // namespace kdk
