@@ -21,7 +21,7 @@ product: toolchain
 	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/toolchain/musl.cmake \
 	  -DKDK_TOOLCHAIN_DIR=$(CURDIR)/$(TOOLCHAIN) >/dev/null
 	cmake --build $(BUILD)/product -j $(JOBS)
-	cp $(BUILD)/product/cli/kdumpkit $(BUILD)/kdumpkit
+	strip -o $(BUILD)/kdumpkit $(BUILD)/product/cli/kdumpkit
 	toolchain/check-static-binary.sh $(BUILD)/kdumpkit
 
 host:

@@ -14,12 +14,6 @@
 #include "loader/load.h"
 #include "util/log.h"
 #include "util/version.h"
-#if __has_include("versions.h")
-#include "versions.h"  // the third-party versions recorded by toolchain/build.sh
-#endif
-#ifndef KDK_DEP_VERSIONS
-#define KDK_DEP_VERSIONS ""
-#endif
 
 namespace kdk::cli {
 namespace {
@@ -32,7 +26,6 @@ int report(const Status& s) {
 
 void print_version() {
   std::printf("kdumpkit %s\n", KDUMPKIT_VERSION);
-  if (KDK_DEP_VERSIONS[0]) std::printf("built with %s\n", KDK_DEP_VERSIONS);
 }
 
 struct Subcommand {

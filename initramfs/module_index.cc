@@ -98,7 +98,9 @@ Status parse_softdep(const std::string& file, const std::string& text, NameMap& 
       } else if (words[i] == "post:") {
         target = &post[name];
       } else if (target == nullptr) {
-        return parse_error(file, line_no, kExpected, line);
+        // depmod copies MODULE_SOFTDEP("gcm") without "pre:" verbatim
+        // ("softdep cifs gcm"); modprobe ignores such words, and so do we.
+        continue;
       } else {
         target->push_back(words[i]);
       }

@@ -48,10 +48,7 @@ Result<unsigned long long> read_number_file(const std::string& path) {
   return v;
 }
 
-Status make_dir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return Error::from_errno(errno, "mkdir " + path);
-  return {};
-}
+Status make_dir(const std::string& path) { return make_directories(path, 0700); }
 
 // Writes via a temporary file and rename, so a reader never sees half a file.
 Status replace_file(const std::string& path, const std::function<Status(int fd)>& fill) {

@@ -237,39 +237,40 @@ kdk_module_closure() {
 # kdk_build_first_initramfs BINARY OUT.cpio: the initramfs of the first
 # (production) kernel. Needs kdk_fetch_guest first.
 kdk_build_first_initramfs() {
-  local binary=$1 out=$2 st moddir
-  st=$(mktemp -d "${out}.staging.XXXXXX")
-  moddir=lib/modules/$KDK_KREL
-  (
-    set -e
-    cd "$st"
-    mkdir -p bin sbin usr/bin usr/sbin dev proc sys run tmp root mnt etc boot "$moddir"
-    cp "$KDK_BUSYBOX" bin/busybox
-    local a
-    for a in $("$KDK_BUSYBOX" --list-full); do
-      [ -e "$a" ] || [ -L "$a" ] || ln -s /bin/busybox "$a"
-    done
-    install -m 0755 "$binary" usr/sbin/kdumpkit
-    cp "$KDK_VMLINUZ" "boot/vmlinuz-$KDK_KREL"
-    cp "$KDK_GUEST_ROOT/$moddir"/modules.* "$moddir"/
-    local mods
-    mods=$(kdk_module_closure "$KDK_GUEST_ROOT" "$KDK_KREL" $KDK_GUEST_MODULES)
-    [ -n "$mods" ]
-    (cd "$KDK_GUEST_ROOT/$moddir" && cp --parents $mods "$st/$moddir"/)
-    printf 'target = disk:LABEL=%s:%s\n' "$KDK_TARGET_LABEL" "$KDK_TARGET_DIR" >etc/kdumpkit.conf
-    echo "$KDK_GUEST_HOSTNAME" >etc/hostname
-    install -m 0755 "$KDK_QEMU_DIR/guest-init.sh" init
-  ) || {
-    rm -rf "$st"
+  local binary=$1 out=$2 st rc=0
+  st=$(mktemp -d "${out}.staging.XXXXXX") && st=$(cd "$st" && pwd) || return 1
+  kdk_fill_first_initramfs "$binary" "$st" || rc=$?
+  if [ $rc -eq 0 ]; then
+    (cd "$st" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out" || {
+      kdk_err "cpio failed"
+      rc=1
+    }
+  else
     kdk_err "building the first-kernel initramfs failed"
-    return 1
-  }
-  (cd "$st" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out" || {
-    rm -rf "$st"
-    kdk_err "cpio failed"
-    return 1
-  }
+  fi
   rm -rf "$st"
+  return $rc
+}
+
+# kdk_fill_first_initramfs BINARY DIR: lays out the first initramfs in DIR.
+# (Every step is checked explicitly: `set -e` is off inside `f || ...`.)
+kdk_fill_first_initramfs() {
+  local binary=$1 st=$2 moddir=lib/modules/$KDK_KREL a mods
+  mkdir -p "$st"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,run,tmp,root,mnt,etc,boot} "$st/$moddir" &&
+    cp "$KDK_BUSYBOX" "$st/bin/busybox" || return 1
+  for a in $("$KDK_BUSYBOX" --list-full); do
+    [ -e "$st/$a" ] || [ -L "$st/$a" ] || ln -s /bin/busybox "$st/$a" || return 1
+  done
+  install -m 0755 "$binary" "$st/usr/sbin/kdumpkit" &&
+    cp "$KDK_VMLINUZ" "$st/boot/vmlinuz-$KDK_KREL" &&
+    cp "$KDK_GUEST_ROOT/$moddir"/modules.* "$st/$moddir"/ || return 1
+  # shellcheck disable=SC2086
+  mods=$(kdk_module_closure "$KDK_GUEST_ROOT" "$KDK_KREL" $KDK_GUEST_MODULES) && [ -n "$mods" ] || return 1
+  # shellcheck disable=SC2086
+  (cd "$KDK_GUEST_ROOT/$moddir" && cp --parents $mods "$st/$moddir"/) || return 1
+  printf 'target = disk:LABEL=%s:%s\n' "$KDK_TARGET_LABEL" "$KDK_TARGET_DIR" >"$st/etc/kdumpkit.conf" &&
+    echo "$KDK_GUEST_HOSTNAME" >"$st/etc/hostname" &&
+    install -m 0755 "$KDK_QEMU_DIR/guest-init.sh" "$st/init"
 }
 
 # ---------------------------------------------------------------- disks
@@ -295,7 +296,7 @@ kdk_make_disks() {
 kdk_boot() {
   local dir=$1 initrd=$2 live=${3:-0}
   local accel=${KDUMPKIT_QEMU_ACCEL:-tcg} limit=${KDUMPKIT_QEMU_TIMEOUT:-600}
-  local cpu=() rc=0 tailpid=
+  local cpu=() rc=0
   case $accel in
   tcg) [ -n "${KDUMPKIT_QEMU_CPU:-}" ] && cpu=(-cpu "$KDUMPKIT_QEMU_CPU") ;;
   kvm) cpu=(-cpu "${KDUMPKIT_QEMU_CPU:-host}") ;;
@@ -305,24 +306,18 @@ kdk_boot() {
     ;;
   esac
   local append="console=ttyS0 crashkernel=${KDUMPKIT_CRASHKERNEL:-256M} panic=1 loglevel=6 ${KDUMPKIT_APPEND:-}"
-  : >"$dir/console.log"
-  if [ "$live" = 1 ]; then
-    tail -n +1 -F "$dir/console.log" 2>/dev/null | tr -d '\r' | sed 's/^/    | /' &
-    tailpid=$!
-  fi
+  # QEMU's stdout is the serial console only (-display none, -monitor none).
+  local out=/dev/null
+  [ "$live" = 1 ] && out=/dev/stdout
   timeout -k 10 "$limit" qemu-system-x86_64 \
     -accel "$accel" "${cpu[@]}" -m "${KDUMPKIT_QEMU_MEM:-1G}" -smp 1 \
-    -nodefaults -display none -no-reboot -monitor none \
-    -serial "file:$dir/console.log" \
+    -nodefaults -display none -no-reboot -monitor none -serial stdio \
     -kernel "$KDK_VMLINUZ" -initrd "$initrd" -append "$append" \
     -drive "file=$dir/vda.img,format=raw,if=virtio" \
     -drive "file=$dir/vdb.img,format=raw,if=virtio" \
-    </dev/null >"$dir/qemu.out" 2>&1 || rc=$?
-  if [ -n "$tailpid" ]; then
-    sleep 0.5
-    kill "$tailpid" 2>/dev/null || true
-    wait "$tailpid" 2>/dev/null || true
-  fi
+    </dev/null 2>"$dir/qemu.out" |
+    sed -u 's/\r$//' | tee "$dir/console.log" | sed -u 's/^/    | /' >"$out"
+  rc=${PIPESTATUS[0]}
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
     kdk_err "QEMU did not exit within ${limit}s (KDUMPKIT_QEMU_TIMEOUT): killed"
     return 1

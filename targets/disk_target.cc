@@ -12,25 +12,6 @@
 
 namespace kdk::targets {
 
-namespace {
-
-Status make_directories(const std::string& path) {
-  std::string sofar;
-  size_t pos = 0;
-  while (pos < path.size()) {
-    size_t next = path.find('/', pos + 1);
-    if (next == std::string::npos) next = path.size();
-    sofar = path.substr(0, next);
-    pos = next;
-    if (sofar.empty()) continue;
-    if (::mkdir(sofar.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Error::from_errno(errno, "mkdir " + sofar);
-    }
-  }
-  return {};
-}
-
-}  // namespace
 
 Result<MountedDisk> MountedDisk::mount(const config::DiskTarget& target, const std::string& mountpoint,
                                        std::chrono::milliseconds device_timeout, const Clock& clock) {

@@ -80,7 +80,7 @@ awk '{ print $2 }' "$tmp/needs" | sort -u | comm -23 - "$tmp/defined" >"$tmp/mis
 sed 's/#.*//' "$allow" | awk 'NF { print $1 }' | sort -u >"$tmp/allowed"
 
 # Objects whose code only locale / iostream users pull in.
-locale_objs='\((c\+\+locale|locale[a-z_-]*|[a-z0-9_+-]*locale[a-z0-9_-]*|ctype[a-z_]*|codecvt[a-z0-9_+-]*|collate_members|messages_members|monetary_members|numeric_members|time_members|[a-z0-9_-]*ios[a-z0-9_-]*|[a-z0-9_-]*stream[a-z0-9_-]*|basic_file|globals_io|[a-z0-9_-]*filebuf[a-z0-9_-]*)(_cow|_cxx11)?\.o\)$'
+locale_objs='\((c\+\+locale|locale[a-z_-]*|[a-z0-9_+-]*locale[a-z0-9_-]*|ctype[a-z_]*|[a-z0-9_-]*codecvt[a-z0-9_+-]*|[a-z0-9_-]*shim_facets|[a-z0-9_-]*string-io-inst|complex_io|collate_members|messages_members|monetary_members|numeric_members|time_members|[a-z0-9_-]*ios[a-z0-9_-]*|[a-z0-9_-]*stream[a-z0-9_-]*|basic_file|globals_io|[a-z0-9_-]*filebuf[a-z0-9_-]*)(_cow|_cxx11)?\.o\)$'
 
 status=0
 while read -r sym; do

@@ -103,4 +103,19 @@ bool path_exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+Status make_directories(const std::string& path, mode_t mode) {
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t next = path.find('/', pos + 1);
+    if (next == std::string::npos) next = path.size();
+    std::string prefix = path.substr(0, next);
+    pos = next;
+    if (prefix.empty() || prefix == "/") continue;
+    if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
+      return Error::from_errno(errno, "mkdir " + prefix);
+    }
+  }
+  return {};
+}
+
 }  // namespace kdk

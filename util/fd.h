@@ -53,4 +53,7 @@ Status fsync_path(const std::string& path);
 
 bool path_exists(const std::string& path);
 
+// mkdir -p: creates `path` and its missing parents.
+Status make_directories(const std::string& path, mode_t mode = 0755);
+
 }  // namespace kdk
