@@ -72,14 +72,15 @@ kdk_phase() {
 
 kdk_phase_table() {
   local i total=0
-  printf '\n%-34s %9s  %s\n' "phase" "seconds" "status"
-  printf '%-34s %9s  %s\n' "----------------------------------" "---------" "------"
+  local rule=------------------------------------------
+  printf '\n%-42s %8s  %s\n' "phase" "seconds" "status"
+  printf '%-42s %8s  %s\n' "$rule" "--------" "------"
   for i in "${!KDK_PHASE_NAMES[@]}"; do
-    printf '%-34s %9s  %s\n' "${KDK_PHASE_NAMES[$i]}" "${KDK_PHASE_SECS[$i]}" "${KDK_PHASE_STATUS[$i]}"
+    printf '%-42s %8s  %s\n' "${KDK_PHASE_NAMES[$i]}" "${KDK_PHASE_SECS[$i]}" "${KDK_PHASE_STATUS[$i]}"
     case ${KDK_PHASE_NAMES[$i]} in "  ("*) continue ;; esac
     total=$(awk -v a="$total" -v b="${KDK_PHASE_SECS[$i]}" 'BEGIN { printf "%.1f", a + b }')
   done
-  printf '%-34s %9s\n' "total" "$total"
+  printf '%-42s %8s\n' "total (host clock)" "$total"
 }
 
 # ---------------------------------------------------------------- guest fetch
@@ -277,12 +278,28 @@ kdk_fill_first_initramfs() {
 
 # kdk_make_disks DIR: DIR/vda.img (decoy, 64 MiB) and DIR/vdb.img (target, 2
 # GiB sparse, label kdumpdata), both ext4.
+#
+# KDUMPKIT_E2E_BREAK breaks the setup on purpose, to show that the checks
+# catch a broken capture (the run must then FAIL):
+#   swap-labels  vda gets LABEL=kdumpdata, vdb LABEL=decoy: the dump lands on
+#                the disk the checks call the decoy
+#   small-target vdb is 256 MiB: the vmcore cannot fit
 kdk_make_disks() {
-  local dir=$1
+  local dir=$1 a_label=decoy b_label=$KDK_TARGET_LABEL a_size=64M b_size=2G
+  case ${KDUMPKIT_E2E_BREAK:-} in
+  "") ;;
+  swap-labels) a_label=$KDK_TARGET_LABEL b_label=decoy a_size=2G ;;
+  small-target) b_size=256M ;;
+  *)
+    kdk_err "unknown KDUMPKIT_E2E_BREAK '$KDUMPKIT_E2E_BREAK' (swap-labels, small-target)"
+    return 1
+    ;;
+  esac
+  [ -z "${KDUMPKIT_E2E_BREAK:-}" ] || kdk_note "KDUMPKIT_E2E_BREAK=$KDUMPKIT_E2E_BREAK: this run is broken on purpose and must fail"
   rm -f "$dir/vda.img" "$dir/vdb.img"
-  truncate -s 64M "$dir/vda.img" && truncate -s 2G "$dir/vdb.img" &&
-    mkfs.ext4 -q -F -L decoy "$dir/vda.img" &&
-    mkfs.ext4 -q -F -L "$KDK_TARGET_LABEL" "$dir/vdb.img" || {
+  truncate -s "$a_size" "$dir/vda.img" && truncate -s "$b_size" "$dir/vdb.img" &&
+    mkfs.ext4 -q -F -L "$a_label" "$dir/vda.img" &&
+    mkfs.ext4 -q -F -L "$b_label" "$dir/vdb.img" || {
     kdk_err "creating the disk images failed"
     return 1
   }
@@ -568,6 +585,6 @@ kdk_console_phases() {
     [ -n "$name" ] || continue
     KDK_PHASE_NAMES+=("  ($name)")
     KDK_PHASE_SECS+=("$secs")
-    KDK_PHASE_STATUS+=("guest clock, inside the above")
+    KDK_PHASE_STATUS+=("(guest clock, part of the QEMU run)")
   done <<<"$rows"
 }
