@@ -47,6 +47,15 @@ Status apply_extra_modules(Config& c, const std::string& value, int) {
   return {};
 }
 
+Status apply_dump_format(Config& c, const std::string& value, int) {
+  if (value == "raw") {
+    c.dump_format = DumpFormat::kRaw;
+  } else {
+    return Error{"bad value \"" + value + "\""};
+  }
+  return {};
+}
+
 Status apply_device_timeout(Config& c, const std::string& value, int) {
   unsigned long long v = 0;
   if (!parse_u64(value, v) || v < 1 || v > 3600) return Error{"bad value \"" + value + "\""};
@@ -60,6 +69,7 @@ const std::vector<KeyRule>& rules() {
        apply_target},
       {"final_action", "reboot, poweroff or halt", apply_final_action},
       {"extra_modules", "kernel module names separated by spaces or commas", apply_extra_modules},
+      {"dump_format", "raw", apply_dump_format},
       {"device_timeout", "seconds to wait for a target's device, 1 to 3600", apply_device_timeout},
   };
   return table;
@@ -101,6 +111,14 @@ const char* to_string(FinalAction action) {
       return "halt";
   }
   return "reboot";
+}
+
+const char* to_string(DumpFormat format) {
+  switch (format) {
+    case DumpFormat::kRaw:
+      return "raw";
+  }
+  return "raw";
 }
 
 Result<Config> parse_config(std::string_view text, const std::string& source) {

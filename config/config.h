@@ -13,14 +13,18 @@
 namespace kdk::config {
 
 enum class FinalAction { kReboot, kPoweroff, kHalt };
+// raw: /proc/vmcore copied byte for byte (an ELF core, as `cp` would).
+enum class DumpFormat { kRaw };
 
 const char* to_string(FinalAction action);
+const char* to_string(DumpFormat format);
 
 struct Config {
   std::vector<Target> targets;  // tried in order
   FinalAction final_action = FinalAction::kReboot;
   std::vector<std::string> extra_modules;  // loaded in the capture kernel
   int device_timeout_s = 60;               // wait for a target's device
+  DumpFormat dump_format = DumpFormat::kRaw;
 };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/kdumpkit.conf";

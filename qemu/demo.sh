@@ -42,8 +42,11 @@ if [ -n "$w" ] && [ -f "$w/vmcore" ]; then
   kdk_note "vmcore: $(stat -c %s "$w/vmcore") bytes ($(du -h --apparent-size "$w/vmcore" | cut -f1)); $(readelf -h "$w/vmcore" | awk -F: '/Type:/ { sub(/^ +/, "", $2); print $2 }')"
 fi
 if [ -n "$w" ] && [ -s "$w/dmesg.txt" ]; then
-  kdk_say "The last lines the crashed kernel logged (makedumpfile --dump-dmesg of the vmcore)"
-  tail -n 15 "$w/dmesg.txt" | sed 's/^/    /'
+  kdk_say "The crashed kernel's last words, read from the vmcore (makedumpfile --dump-dmesg)"
+  # From just before the crash; the rest of the log is the call trace.
+  n=$(grep -n -m1 -F 'sysrq: Trigger a crash' "$w/dmesg.txt" | cut -d: -f1)
+  tail -n +$((${n:-16} > 4 ? ${n:-16} - 4 : 1)) "$w/dmesg.txt" | head -n 15 | cut -c1-160 | sed 's/^/    /'
+  kdk_note "(all $(wc -l <"$w/dmesg.txt") lines: $w/dmesg.txt)"
 fi
 
 kdk_say "Time per phase"

@@ -354,8 +354,6 @@ kdk_console_text() { tr -d '\r' <"$1"; }
 kdk_check_console() {
   local log=$1 text ok=0
   text=$(kdk_console_text "$log")
-  local line_of
-  line_of() { grep -n -m1 -F -- "$1" <<<"$text" | cut -d: -f1; }
   if grep -q -F 'KDK-GUEST: load failed' <<<"$text"; then
     kdk_err "'kdumpkit load' failed in the guest; its output:"
     sed -n '/KDK-GUEST: running kdumpkit load/,/KDK-GUEST: load failed/p' <<<"$text" | sed 's/^/    | /' >&2
@@ -374,8 +372,8 @@ kdk_check_console() {
     ok=1
   fi
   local start done_ failed
-  start=$(line_of 'kdumpkit: capture starting')
-  done_=$(line_of 'kdumpkit: capture complete')
+  start=$(grep -n -m1 -F 'kdumpkit: capture starting' <<<"$text" | cut -d: -f1)
+  done_=$(grep -n -m1 -F 'kdumpkit: capture complete' <<<"$text" | cut -d: -f1)
   failed=$(grep -m1 -F 'kdumpkit: capture failed' <<<"$text" || true)
   [ -z "$failed" ] || {
     kdk_err "the capture reported: $failed"
@@ -436,6 +434,7 @@ kdk_check_target() {
     kdk_err "unexpected entry in $KDK_TARGET_DIR: '$name' (type $type), want directory $KDK_GUEST_HOSTNAME-YYYY-MM-DD-HH:MM:SS"
     return 1
   fi
+  # shellcheck disable=SC2034 # read by the callers
   KDK_DUMP_DIR=$name
   local files ok=0
   files=$(kdk_dump_dirs "$img" "$KDK_TARGET_DIR/$name") || {
@@ -547,7 +546,7 @@ kdk_cycle() {
   [ $live = 1 ] && kdk_say "Creating two disks: vda (ext4, LABEL=decoy) and vdb (ext4, LABEL=kdumpdata, 2 GiB sparse)"
   kdk_phase "create disk images" kdk_make_disks "$w" || return 1
 
-  [ $live = 1 ] && kdk_say "Booting QEMU ($(echo "${KDUMPKIT_QEMU_ACCEL:-tcg}" | tr a-z A-Z), ${KDUMPKIT_QEMU_MEM:-1G}): the guest runs 'kdumpkit load', crashes itself with sysrq-c, the capture kernel runs kdumpkit, which saves /proc/vmcore to LABEL=kdumpdata and reboots" &&
+  [ $live = 1 ] && kdk_say "Booting QEMU (${KDUMPKIT_QEMU_ACCEL:-tcg}, ${KDUMPKIT_QEMU_MEM:-1G}): the guest runs 'kdumpkit load', crashes itself with sysrq-c, the capture kernel runs kdumpkit, which saves /proc/vmcore to LABEL=kdumpdata and reboots" &&
     kdk_note "serial console (also in $w/console.log):"
   kdk_phase "boot, load, crash, capture (QEMU)" kdk_boot "$w" "$w/first.cpio" "$live" || ok=1
   kdk_console_phases "$w/console.log"
