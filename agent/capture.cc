@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <functional>
 #include <vector>
 
+#include "agent/metadata.h"
 #include "agent/module_loader.h"
 #include "agent/vmcore/vmcore_file.h"
 #include "config/load_record.h"
@@ -13,12 +15,34 @@
 #include "util/fd.h"
 #include "util/format.h"
 #include "util/log.h"
+#include "util/version.h"
 
 namespace kdk::agent {
 
 namespace {
 
 constexpr size_t kCopyChunk = 4 << 20;
+
+double seconds_since(std::chrono::milliseconds start, const targets::Clock& clock) {
+  return std::chrono::duration<double>(clock.now() - start).count();
+}
+
+double uptime_seconds() {
+  struct timespec ts {};
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Everything one capture knows, shared by the targets it tries.
+struct CaptureContext {
+  const CapturePaths& paths;
+  config::Config config;
+  config::LoadRecord record;
+  vmcore::VmcoreFile core;
+  std::string dir_name;
+  CaptureMetadata metadata;
+  targets::Clock clock = targets::Clock::system();
+};
 
 // Copies the vmcore byte for byte, logging progress about every 5 seconds.
 Status copy_vmcore(const vmcore::VmcoreFile& core, targets::AtomicFile& out, const targets::Clock& clock) {
@@ -45,7 +69,8 @@ Status copy_vmcore(const vmcore::VmcoreFile& core, targets::AtomicFile& out, con
     if (now - last >= std::chrono::seconds(5)) {
       double secs = std::chrono::duration<double>(now - start).count();
       log::info("copied %llu of %llu MiB (%.0f%%, %.1f MiB/s)", static_cast<unsigned long long>(done >> 20),
-                static_cast<unsigned long long>(total >> 20), 100.0 * static_cast<double>(done) / static_cast<double>(total),
+                static_cast<unsigned long long>(total >> 20),
+                100.0 * static_cast<double>(done) / static_cast<double>(total),
                 static_cast<double>(done >> 20) / secs);
       last = now;
     }
@@ -53,29 +78,49 @@ Status copy_vmcore(const vmcore::VmcoreFile& core, targets::AtomicFile& out, con
   return {};
 }
 
-Result<std::string> save_to_disk(const config::Target& target, const config::DiskTarget& disk,
-                                 const config::Config& cfg, const vmcore::VmcoreFile& core,
-                                 const std::string& dir_name, const CapturePaths& paths) {
-  const auto clock = targets::Clock::system();
-  auto mounted = targets::MountedDisk::mount(disk, paths.mount_base,
-                                             std::chrono::seconds(cfg.device_timeout_s), clock);
-  if (!mounted) return mounted.error();
-  auto dir = mounted->make_crash_directory(dir_name);
-  if (!dir) return dir.error();
-  log::info("saving %s (%llu MiB) to %s:%s", core.path().c_str(),
-            static_cast<unsigned long long>(core.size() >> 20), mounted->device().path.c_str(),
-            dir->substr(paths.mount_base.size()).c_str());
-  auto file = targets::AtomicFile::create(*dir, "vmcore", "vmcore-incomplete");
+// Writes one file of the crash directory atomically and records it.
+Status write_dump_file(CaptureContext& ctx, const std::string& dir, const std::string& name,
+                       const std::string& incomplete_name,
+                       const std::function<Status(targets::AtomicFile&)>& fill) {
+  auto t0 = ctx.clock.now();
+  auto file = targets::AtomicFile::create(dir, name, incomplete_name);
   if (!file) return file.error();
-  auto t0 = clock.now();
-  if (auto s = copy_vmcore(core, *file, clock); !s) return s.error();
-  if (auto s = file->commit(); !s) return s.error();
-  double secs = std::chrono::duration<double>(clock.now() - t0).count();
-  std::string where = dir->substr(paths.mount_base.size()) + "/vmcore";
+  if (auto s = fill(*file); !s) return s;
+  if (auto s = file->commit(); !s) return s;
+  ctx.metadata.files.push_back(SavedFile{name, file->bytes_written(), file->sha256(), seconds_since(t0, ctx.clock)});
+  return {};
+}
+
+Result<std::string> save_to_disk(CaptureContext& ctx, const config::Target& target,
+                                 const config::DiskTarget& disk) {
+  auto mounted = targets::MountedDisk::mount(disk, ctx.paths.mount_base,
+                                             std::chrono::seconds(ctx.config.device_timeout_s), ctx.clock);
+  if (!mounted) return mounted.error();
+  auto dir = mounted->make_crash_directory(ctx.dir_name);
+  if (!dir) return dir.error();
+  const std::string shown = dir->substr(ctx.paths.mount_base.size());
+  log::info("saving %s (%llu MiB) to %s:%s", ctx.core.path().c_str(),
+            static_cast<unsigned long long>(ctx.core.size() >> 20), mounted->device().path.c_str(), shown.c_str());
+
+  ctx.metadata.files.clear();
+  auto t0 = ctx.clock.now();
+  Status saved = write_dump_file(ctx, *dir, "vmcore", "vmcore-incomplete", [&](targets::AtomicFile& f) {
+    return copy_vmcore(ctx.core, f, ctx.clock);
+  });
+  if (!saved) return saved.error();
+  double secs = seconds_since(t0, ctx.clock);
+
+  ctx.metadata.complete = true;
+  ctx.metadata.capture_seconds = uptime_seconds() - ctx.metadata.capture_started_uptime;
+  ctx.metadata.targets.push_back(TargetAttempt{target.text, true, mounted->device().path + ":" + shown});
+  std::string json = ctx.metadata.to_json();
+  ctx.metadata.targets.pop_back();
+  Status meta = write_dump_file(ctx, *dir, "metadata.json", "metadata.json-incomplete",
+                                [&](targets::AtomicFile& f) { return f.write(json.data(), json.size()); });
+  if (!meta) return meta.error();
   if (auto s = mounted->unmount(); !s) return s.error();
-  (void)target;
-  return format("saved %s (%llu MiB in %.1f s) on %s", where.c_str(),
-                static_cast<unsigned long long>(file->bytes_written() >> 20), secs,
+  return format("saved %s/vmcore (%llu MiB in %.1f s) on %s", shown.c_str(),
+                static_cast<unsigned long long>(ctx.metadata.files[0].size >> 20), secs,
                 mounted->device().path.c_str());
 }
 
@@ -92,6 +137,7 @@ std::string crash_directory_name(const std::string& host, int64_t crash_time) {
 
 CaptureOutcome run_capture(const CapturePaths& paths) {
   auto fail = [](const std::string& why) { return CaptureOutcome{false, why}; };
+  const double started = uptime_seconds();
 
   auto config_text = read_file(paths.config);
   if (!config_text) return fail(config_text.error().message);
@@ -109,34 +155,45 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
 
   if (paths.load_modules && !record->modules.empty()) {
     auto report = load_modules(paths.modules_root + "/" + record->kernel_release, record->modules);
-    log::info("modules: %d loaded, %d already present, %d failed", report.loaded,
-              report.already_present, report.failed);
+    log::info("modules: %d loaded, %d already present, %d failed", report.loaded, report.already_present,
+              report.failed);
   }
 
   auto core = vmcore::VmcoreFile::open(paths.vmcore);
   if (!core) return fail(core.error().message);
+  CaptureContext ctx{paths, *cfg, *record, std::move(*core), {}, {}};
   int64_t crash_time = 0;
-  if (auto t = core->info().crash_time()) {
+  if (auto t = ctx.core.info().crash_time()) {
     crash_time = *t;
   } else {
     log::warn("%s; naming the dump by the current time", t.error().message.c_str());
     crash_time = static_cast<int64_t>(::time(nullptr));
   }
-  auto release = core->info().os_release();
+  auto release = ctx.core.info().os_release();
   log::info("vmcore: %llu MiB, %zu memory ranges, %d CPUs, kernel %s",
-            static_cast<unsigned long long>(core->size() >> 20), core->layout().loads.size(),
-            core->cpu_count(), release ? release->c_str() : "unknown");
-  const std::string dir_name = crash_directory_name(record->host, crash_time);
+            static_cast<unsigned long long>(ctx.core.size() >> 20), ctx.core.layout().loads.size(),
+            ctx.core.cpu_count(), release ? release->c_str() : "unknown");
+  ctx.dir_name = crash_directory_name(ctx.record.host, crash_time);
+
+  CaptureMetadata& m = ctx.metadata;
+  m.tool_version = KDUMPKIT_VERSION;
+  m.host = ctx.record.host;
+  m.kernel_release = release ? *release : "";
+  m.crash_time = crash_time;
+  m.dump_format = config::to_string(ctx.config.dump_format);
+  m.vmcore_bytes = ctx.core.size();
+  m.capture_started_uptime = started;
 
   std::string failures;
-  for (const auto& target : cfg->targets) {
+  for (const auto& target : ctx.config.targets) {
     log::info("target %s (line %d)", target.text.c_str(), target.line);
     Result<std::string> saved = Error{"unsupported target"};
     if (const auto* disk = std::get_if<config::DiskTarget>(&target.where)) {
-      saved = save_to_disk(target, *disk, *cfg, *core, dir_name, paths);
+      saved = save_to_disk(ctx, target, *disk);
     }
     if (saved) return CaptureOutcome{true, *saved};
     log::error("target %s failed: %s", target.text.c_str(), saved.error().message.c_str());
+    m.targets.push_back(TargetAttempt{target.text, false, saved.error().message});
     if (!failures.empty()) failures += "; ";
     failures += target.text + ": " + saved.error().message;
   }

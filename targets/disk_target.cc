@@ -85,6 +85,7 @@ Result<AtomicFile> AtomicFile::create(const std::string& dir, const std::string&
 
 Status AtomicFile::write(const void* data, size_t size) {
   if (auto s = write_all(fd_.get(), data, size, temp_path_); !s) return s;
+  hash_->update(data, size);
   written_ += size;
   return {};
 }
@@ -92,6 +93,7 @@ Status AtomicFile::write(const void* data, size_t size) {
 Status AtomicFile::commit() {
   if (::fsync(fd_.get()) != 0) return Error::from_errno(errno, "fsync " + temp_path_);
   fd_.reset();
+  digest_ = hash_->hex_digest();
   if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
     return Error::from_errno(errno, "rename " + temp_path_ + " to " + final_path_);
   }

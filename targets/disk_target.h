@@ -7,7 +7,10 @@
 
 #include "config/target_url.h"
 #include "targets/block_devices.h"
+#include <memory>
+
 #include "util/fd.h"
+#include "util/sha256.h"
 #include "util/result.h"
 
 namespace kdk::targets {
@@ -50,6 +53,8 @@ class AtomicFile {
   // fsync, rename to the final name, fsync the directory.
   Status commit();
   uint64_t bytes_written() const { return written_; }
+  // SHA-256 of everything written, available after commit().
+  const std::string& sha256() const { return digest_; }
   const std::string& final_path() const { return final_path_; }
 
  private:
@@ -58,6 +63,8 @@ class AtomicFile {
   std::string final_path_;
   UniqueFd fd_;
   uint64_t written_ = 0;
+  std::unique_ptr<Sha256> hash_ = std::make_unique<Sha256>();
+  std::string digest_;
 };
 
 }  // namespace kdk::targets

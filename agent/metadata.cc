@@ -1,0 +1,47 @@
+#include "agent/metadata.h"
+
+#include <time.h>
+
+#include "util/json_writer.h"
+
+namespace kdk::agent {
+
+std::string iso8601_utc(int64_t seconds) {
+  time_t t = static_cast<time_t>(seconds);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string CaptureMetadata::to_json() const {
+  JsonWriter w;
+  w.begin_object();
+  w.string("tool", "kdumpkit " + tool_version);
+  w.string("host", host);
+  w.string("kernel_release", kernel_release);
+  w.number("crash_time", crash_time);
+  w.string("crash_time_utc", iso8601_utc(crash_time));
+  w.string("panic_line", panic_line);
+  w.string("dump_format", dump_format);
+  w.unsigned_number("vmcore_bytes", vmcore_bytes);
+  w.begin_array("files");
+  for (const auto& f : files) {
+    w.begin_object().string("name", f.name).unsigned_number("size", f.size).string("sha256", f.sha256);
+    w.real("seconds", f.seconds).end_object();
+  }
+  w.end_array();
+  w.begin_array("targets");
+  for (const auto& t : targets) {
+    w.begin_object().string("target", t.target).boolean("ok", t.ok).string("detail", t.detail).end_object();
+  }
+  w.end_array();
+  w.real("capture_started_uptime", capture_started_uptime);
+  w.real("capture_seconds", capture_seconds);
+  w.boolean("complete", complete);
+  w.end_object();
+  return w.text();
+}
+
+}  // namespace kdk::agent
