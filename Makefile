@@ -6,7 +6,7 @@ BUILD      := build
 TOOLCHAIN  := $(BUILD)/toolchain
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps toolchain product host test unit e2e demo clean format
+.PHONY: all deps toolchain product host test unit e2e demo fuzz clean format
 
 all: product host
 
@@ -39,6 +39,14 @@ e2e: product host
 
 demo: deps product
 	qemu/demo.sh $(BUILD)/kdumpkit
+
+# libFuzzer with ASan/UBSan (Debian's clang); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/install-deps.sh tests/fuzz/packages.txt
+	cmake -S . -B $(BUILD)/fuzz -DKDK_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+	cmake --build $(BUILD)/fuzz -j $(JOBS)
+	tests/fuzz/run-fuzzers.sh $(BUILD)/fuzz/tests/fuzz $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -36,8 +36,14 @@ while [ ! -b /dev/vdb ]; do
 done
 say "disks: $(cd /sys/block && echo vd*)"
 
-say "running kdumpkit load"
-kdumpkit load
+# qemu/fixtures.sh adds /etc/kdk/load-args (more `kdumpkit load` arguments,
+# split on white space) and /etc/kdk/before-crash (a workload run once armed);
+# e2e-disk.sh and demo.sh add neither.
+load_args=
+[ -f /etc/kdk/load-args ] && load_args=$(cat /etc/kdk/load-args)
+say "running kdumpkit load${load_args:+ $load_args}"
+# shellcheck disable=SC2086 # split on purpose
+kdumpkit load $load_args
 rc=$?
 [ $rc -eq 0 ] || stop "load failed (kdumpkit load exited $rc)"
 say "running kdumpkit status"
@@ -46,6 +52,12 @@ say "kdumpkit status exited $?"
 loaded=$(cat /sys/kernel/kexec_crash_loaded)
 [ "$loaded" = 1 ] || stop "load failed (kdumpkit load exited 0 but /sys/kernel/kexec_crash_loaded is $loaded)"
 say "armed"
+
+if [ -x /etc/kdk/before-crash ]; then
+  say "running the workload /etc/kdk/before-crash"
+  /etc/kdk/before-crash || stop "workload failed (/etc/kdk/before-crash exited $?)"
+  say "workload done"
+fi
 
 case " $(cat /proc/cmdline) " in
 *" kdk.nocrash "*) stop "kdk.nocrash given: not crashing" ;;

@@ -235,12 +235,16 @@ kdk_module_closure() {
   done | awk '$1 == "insmod" { print $2 }' | sort -u | sed "s|^$root/lib/modules/$rel/||"
 }
 
-# kdk_build_first_initramfs BINARY OUT.cpio: the initramfs of the first
-# (production) kernel. Needs kdk_fetch_guest first.
+# kdk_build_first_initramfs BINARY OUT.cpio [OVERLAY]: the initramfs of the
+# first (production) kernel; the tree OVERLAY, if given, is copied over it
+# (qemu/fixtures.sh adds its workload that way). Needs kdk_fetch_guest first.
 kdk_build_first_initramfs() {
-  local binary=$1 out=$2 st rc=0
+  local binary=$1 out=$2 overlay=${3:-} st rc=0
   st=$(mktemp -d "${out}.staging.XXXXXX") && st=$(cd "$st" && pwd) || return 1
   kdk_fill_first_initramfs "$binary" "$st" || rc=$?
+  if [ $rc -eq 0 ] && [ -n "$overlay" ]; then
+    cp -a "$overlay/." "$st/" || rc=$?
+  fi
   if [ $rc -eq 0 ]; then
     (cd "$st" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out" || {
       kdk_err "cpio failed"
@@ -308,12 +312,14 @@ kdk_make_disks() {
 # ---------------------------------------------------------------- boot
 
 # kdk_boot DIR INITRD [LIVE]: boots the guest with DIR/vda.img and
-# DIR/vdb.img, console to DIR/console.log, under a hard timeout. LIVE=1
+# DIR/vdb.img (and DIR/vdc.img when it exists: the work disk of
+# qemu/fixtures.sh), console to DIR/console.log, under a hard timeout. LIVE=1
 # also shows the console on stdout. Returns 0 when QEMU exited by itself.
 kdk_boot() {
   local dir=$1 initrd=$2 live=${3:-0}
   local accel=${KDUMPKIT_QEMU_ACCEL:-tcg} limit=${KDUMPKIT_QEMU_TIMEOUT:-600}
-  local cpu=() rc=0
+  local cpu=() rc=0 extra=()
+  [ -f "$dir/vdc.img" ] && extra=(-drive "file=$dir/vdc.img,format=raw,if=virtio")
   case $accel in
   tcg) [ -n "${KDUMPKIT_QEMU_CPU:-}" ] && cpu=(-cpu "$KDUMPKIT_QEMU_CPU") ;;
   kvm) cpu=(-cpu "${KDUMPKIT_QEMU_CPU:-host}") ;;
@@ -331,7 +337,7 @@ kdk_boot() {
     -nodefaults -display none -no-reboot -monitor none -serial stdio \
     -kernel "$KDK_VMLINUZ" -initrd "$initrd" -append "$append" \
     -drive "file=$dir/vda.img,format=raw,if=virtio" \
-    -drive "file=$dir/vdb.img,format=raw,if=virtio" \
+    -drive "file=$dir/vdb.img,format=raw,if=virtio" "${extra[@]}" \
     </dev/null 2>"$dir/qemu.out" |
     sed -u 's/\r$//' | tee "$dir/console.log" | sed -u 's/^/    | /' >"$out"
   rc=${PIPESTATUS[0]}

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the tests and the demo need, as
-# listed in each part's packages.txt. Does nothing when all are present.
+# listed in each part's packages.txt (plus any list files given as
+# arguments). Does nothing when all are present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mapfile -t wanted < <(cat toolchain/packages.txt qemu/packages.txt tests/packages.txt 2>/dev/null |
+mapfile -t wanted < <(cat toolchain/packages.txt qemu/packages.txt tests/packages.txt "$@" 2>/dev/null |
   sed 's/#.*//' | tr -s ' \t' '\n' | grep -v '^$' | sort -u)
 
 missing=()
