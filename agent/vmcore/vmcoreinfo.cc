@@ -34,6 +34,18 @@ std::optional<uint64_t> VmcoreInfo::number(const std::string& key, int base) con
   return n;
 }
 
+std::optional<int64_t> VmcoreInfo::signed_number(const std::string& key) const {
+  auto v = get(key);
+  if (!v || v->empty()) return std::nullopt;
+  std::string_view s = *v;
+  bool negative = s[0] == '-';
+  if (negative) s.remove_prefix(1);
+  unsigned long long n = 0;
+  if (!parse_u64(s, n) || n > (1ULL << 63)) return std::nullopt;
+  if (!negative && n == (1ULL << 63)) return std::nullopt;
+  return negative ? static_cast<int64_t>(0 - n) : static_cast<int64_t>(n);
+}
+
 Result<std::string> VmcoreInfo::os_release() const {
   auto v = get("OSRELEASE");
   if (!v || v->empty()) return Error{"VMCOREINFO has no OSRELEASE"};

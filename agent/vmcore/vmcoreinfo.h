@@ -19,6 +19,8 @@ class VmcoreInfo {
   std::optional<std::string> get(const std::string& key) const;
   // Decimal by default; SYMBOL() and ADDRESS-like keys are hex: pass base 16.
   std::optional<uint64_t> number(const std::string& key, int base = 10) const;
+  // Decimal that may be negative (NUMBER(phys_base) is, on some kernels).
+  std::optional<int64_t> signed_number(const std::string& key) const;
 
   // Typed accessors with errors that say what is missing.
   Result<std::string> os_release() const;

@@ -139,6 +139,11 @@ TEST_CASE("VMCOREINFO values are typed, and missing ones say so", "[vmcore]") {
   auto info = VmcoreInfo::parse("OSRELEASE=6.1.0\nSYMBOL(init_uts_ns)=ffffffff82a15ea0\nCRASHTIME=abc\n\0junk");
   CHECK(*info.number("SYMBOL(init_uts_ns)", 16) == 0xffffffff82a15ea0ULL);
   CHECK_FALSE(info.number("PAGESIZE").has_value());
+  auto signed_info = VmcoreInfo::parse("NUMBER(phys_base)=-150994944\nNUMBER(x)=42\nNUMBER(y)=-\n");
+  CHECK(*signed_info.signed_number("NUMBER(phys_base)") == -150994944);
+  CHECK(*signed_info.signed_number("NUMBER(x)") == 42);
+  CHECK_FALSE(signed_info.signed_number("NUMBER(y)").has_value());
+  CHECK_FALSE(signed_info.number("NUMBER(phys_base)").has_value());
   CHECK_THAT(info.crash_time().error().message, Catch::Contains("\"abc\" is not a number"));
   CHECK_THAT(VmcoreInfo::parse("").os_release().error().message, Catch::Contains("no OSRELEASE"));
 }
