@@ -1,0 +1,35 @@
+// dmesg: the crashed kernel's log from a vmcore (vmcore-dmesg's job).
+#include "agent/dmesg/vmcore_dmesg.h"
+#include "cli/registry.h"
+
+namespace kdk::cli {
+namespace {
+
+std::string g_output;
+bool g_caller_id = false;
+
+Subcommand make_dmesg() {
+  return {65,
+          {"dmesg",
+           "Print the crashed kernel's log from a vmcore (/proc/vmcore or an ELF vmcore file), line for line "
+           "as makedumpfile --dump-dmesg writes it.",
+           "VMCORE",
+           {{"output", 'o', "FILE", "write the log to FILE (default: standard output)", &g_output},
+            {"caller-id", 0, nullptr,
+             "print each record's caller (T<pid> or C<cpu>), as makedumpfile 1.7.5+ does", nullptr,
+             &g_caller_id}}},
+          [](const std::vector<std::string>& positional) {
+            if (positional.size() != 1)
+              return report(Error{"dmesg: needs VMCORE (see kdumpkit dmesg --help)"});
+            dmesg::DmesgRequest request;
+            request.vmcore = positional[0];
+            request.output = g_output;
+            request.read.caller_id = g_caller_id;
+            return report(dmesg::run_dmesg(request));
+          }};
+}
+
+KDK_SUBCOMMAND(make_dmesg);
+
+}  // namespace
+}  // namespace kdk::cli
