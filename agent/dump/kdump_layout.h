@@ -11,7 +11,8 @@
 
 namespace kdk::dump {
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "kdump headers are written in native (little-endian) order");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "kdump headers are written in native (little-endian) order");
 
 inline constexpr char kKdumpSignature[8] = {'K', 'D', 'U', 'M', 'P', ' ', ' ', ' '};
 inline constexpr int kKdumpHeaderVersion = 6;

@@ -1,0 +1,123 @@
+#include "agent/dump/dump_input.h"
+
+#include <cstring>
+
+#include "agent/vmcore/elf_core.h"
+#include "agent/vmcore/physical_memory.h"
+#include "util/fd.h"
+#include "util/format.h"
+
+namespace kdk::dump {
+
+namespace {
+
+constexpr uint32_t kPtLoad = 1;
+constexpr uint16_t kEmX86_64 = 62;
+
+template <class T>
+T load(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+void copy_field(char (&dst)[kUtsFieldLen], const std::string& s) {
+  std::memset(dst, 0, sizeof dst);
+  std::memcpy(dst, s.data(), std::min(s.size(), sizeof dst - 1));
+}
+
+// What the vmcore states about the kernel without reading kernel memory: the
+// release from VMCOREINFO and the machine from the ELF header. dump_vmcore()
+// replaces it with init_uts_ns when the kernel model can be built.
+void fill_utsname(const vmcore::VmcoreFile& core, UtsName& uts) {
+  std::memset(&uts, 0, sizeof uts);
+  copy_field(uts.sysname, "Linux");
+  if (auto r = core.info().os_release()) copy_field(uts.release, *r);
+  if (core.layout().machine == kEmX86_64) copy_field(uts.machine, "x86_64");
+}
+
+class VmcorePageReader final : public PageReader {
+ public:
+  explicit VmcorePageReader(vmcore::PhysicalMemory mem) : mem_(std::move(mem)) {}
+  Result<const uint8_t*> read(uint64_t pfn, uint8_t* scratch) override {
+    if (const uint8_t* p = mem_.map_page(pfn)) return p;
+    if (auto s = mem_.read_page(pfn, scratch); !s) return s.error();
+    return static_cast<const uint8_t*>(scratch);
+  }
+
+ private:
+  vmcore::PhysicalMemory mem_;
+};
+
+}  // namespace
+
+uint64_t vmcore_page_size(const vmcore::VmcoreFile& core) {
+  if (auto n = core.info().number("PAGESIZE"); n && *n != 0) return *n;
+  return 4096;
+}
+
+Result<std::unique_ptr<PageReader>> VmcorePageSource::open_reader() {
+  auto mem = vmcore::PhysicalMemory::create(core_, page_size_);
+  if (!mem) return mem.error();
+  return std::unique_ptr<PageReader>(new VmcorePageReader(std::move(*mem)));
+}
+
+Result<DumpInput> dump_input_from_vmcore(const vmcore::VmcoreFile& core, PageSource& pages) {
+  DumpInput in;
+  in.path = core.path();
+  in.fd = core.fd();
+  in.page_size = pages.page_size();
+  in.pages = &pages;
+  fill_utsname(core, in.utsname);
+  if (auto t = core.info().crash_time()) in.timestamp_sec = *t;
+  in.nr_cpus = core.cpu_count();
+  // x86-64 exports NUMBER(phys_base) in decimal (VMCOREINFO_NUMBER).
+  // It may be negative (the kernel image below its link address); the
+  // header keeps the same bits in an unsigned long, as the kernel does.
+  if (auto pb = core.info().signed_number("NUMBER(phys_base)")) in.phys_base = static_cast<uint64_t>(*pb);
+  in.notes = core.notes_blob();
+
+  // Where the VMCOREINFO desc sits in the blob, walking each PT_NOTE
+  // segment on its own as VmcoreFile does.
+  size_t at = 0;
+  for (const auto& seg : core.layout().notes) {
+    std::span<const uint8_t> part(in.notes.data() + at, seg.size);
+    auto notes = vmcore::parse_notes(part);
+    if (!notes) return notes.error().within(core.path());
+    for (const auto& n : *notes) {
+      if (n.name == "VMCOREINFO" && n.type == 0 && in.vmcoreinfo_size == 0) {
+        in.vmcoreinfo_offset = static_cast<uint64_t>(n.desc.data() - in.notes.data());
+        in.vmcoreinfo_size = n.desc.size();
+      }
+    }
+    at += seg.size;
+  }
+
+  if (auto s = pread_exact(core.fd(), in.ehdr.data(), in.ehdr.size(), 0, core.path()); !s) return s.error();
+  const auto& layout = core.layout();
+  std::vector<uint8_t> raw(static_cast<size_t>(layout.phnum) * vmcore::kProgramHeaderSize);
+  if (auto s = pread_exact(core.fd(), raw.data(), raw.size(), static_cast<off_t>(layout.phoff), core.path());
+      !s) {
+    return s.error();
+  }
+  uint64_t max_end = 0;
+  for (size_t i = 0; i < layout.phnum; ++i) {
+    const uint8_t* p = raw.data() + i * vmcore::kProgramHeaderSize;
+    ElfPhdr h;
+    h.type = load<uint32_t>(p);
+    h.flags = load<uint32_t>(p + 4);
+    h.offset = load<uint64_t>(p + 8);
+    h.vaddr = load<uint64_t>(p + 16);
+    h.paddr = load<uint64_t>(p + 24);
+    h.filesz = load<uint64_t>(p + 32);
+    h.memsz = load<uint64_t>(p + 40);
+    h.align = load<uint64_t>(p + 48);
+    if (h.type == kPtLoad) max_end = std::max(max_end, h.paddr + h.memsz);
+    in.phdrs.push_back(h);
+  }
+  // makedumpfile: max_mapnr = pfn of the highest PT_LOAD end, rounded up.
+  in.max_mapnr = (max_end + in.page_size - 1) / in.page_size;
+  return in;
+}
+
+}  // namespace kdk::dump

@@ -1,0 +1,25 @@
+// reassemble: flattened stream to a regular kdump file (makedumpfile -R).
+#include "agent/dump/dump.h"
+#include "cli/registry.h"
+
+namespace kdk::cli {
+namespace {
+
+Subcommand make_reassemble() {
+  return {70,
+          {"reassemble",
+           "Rebuild a regular dump file from a flattened stream (FLAT '-' reads stdin).",
+           "FLAT OUTPUT",
+           {}},
+          [](const std::vector<std::string>& positional) {
+            if (positional.size() != 2) {
+              return report(Error{"reassemble: needs FLAT and OUTPUT (see kdumpkit reassemble --help)"});
+            }
+            return report(dump::run_reassemble(positional[0], positional[1]));
+          }};
+}
+
+KDK_SUBCOMMAND(make_reassemble);
+
+}  // namespace
+}  // namespace kdk::cli
