@@ -5,8 +5,12 @@
 
 #include <cerrno>
 #include <functional>
+#include <optional>
 #include <vector>
 
+#include "agent/dmesg/vmcore_dmesg.h"
+#include "agent/dump/dump.h"
+#include "agent/dump/sink.h"
 #include "agent/metadata.h"
 #include "agent/module_loader.h"
 #include "agent/vmcore/vmcore_file.h"
@@ -40,6 +44,8 @@ struct CaptureContext {
   config::LoadRecord record;
   vmcore::VmcoreFile core;
   std::string dir_name;
+  std::optional<dmesg::KernelLog> kernel_log;
+  std::vector<std::string> log_damage;
   CaptureMetadata metadata;
   targets::Clock clock = targets::Clock::system();
 };
@@ -78,6 +84,41 @@ Status copy_vmcore(const vmcore::VmcoreFile& core, targets::AtomicFile& out, con
   return {};
 }
 
+// The dump itself: a byte copy (raw), or filtered and compressed by the engine.
+Status write_vmcore(CaptureContext& ctx, targets::AtomicFile& out) {
+  ctx.metadata.damage = ctx.log_damage;  // this attempt's own findings follow
+  if (ctx.config.dump_format == config::DumpFormat::kRaw) return copy_vmcore(ctx.core, out, ctx.clock);
+  dump::DumpOptions o;
+  o.format = ctx.config.dump_format == config::DumpFormat::kElf ? dump::DumpFormat::elf : dump::DumpFormat::kdump;
+  o.dump_level = ctx.config.dump_level;
+  auto compression = dump::parse_compression(ctx.config.compression);
+  if (!compression) return compression.error();
+  o.compression = o.format == dump::DumpFormat::elf ? dump::Compression::none : *compression;
+  o.threads = static_cast<unsigned>(ctx.config.threads);
+  o.memory_bytes = static_cast<uint64_t>(ctx.config.memory_budget_mib) << 20;
+  dump::FileSink sink(out.fd(), "vmcore");
+  auto stats = dump::dump_vmcore(ctx.core, o, sink);
+  if (!stats) return stats.error();
+  DumpSummary& d = ctx.metadata.dump;
+  ctx.metadata.has_dump_summary = true;
+  d.dump_level = o.dump_level;
+  d.compression = dump::compression_name(o.compression);
+  d.ram_pages = stats->ram_pages;
+  d.dumped_pages = stats->dumpable_pages;
+  d.zero_pages = stats->zero_pages;
+  d.excluded_cache = stats->excluded.cache;
+  d.excluded_cache_private = stats->excluded.cache_private;
+  d.excluded_user = stats->excluded.user;
+  d.excluded_free = stats->excluded.free;
+  d.excluded_hwpoison = stats->excluded.hwpoison;
+  d.excluded_offline = stats->excluded.offline;
+  for (const auto& dmg : stats->damage) {
+    ctx.metadata.damage.push_back(format("pfns 0x%llx-0x%llx: %s", static_cast<unsigned long long>(dmg.start_pfn),
+                                         static_cast<unsigned long long>(dmg.end_pfn), dmg.what.c_str()));
+  }
+  return {};
+}
+
 // Writes one file of the crash directory atomically and records it.
 Status write_dump_file(CaptureContext& ctx, const std::string& dir, const std::string& name,
                        const std::string& incomplete_name,
@@ -89,6 +130,13 @@ Status write_dump_file(CaptureContext& ctx, const std::string& dir, const std::s
   if (auto s = file->commit(); !s) return s;
   ctx.metadata.files.push_back(SavedFile{name, file->bytes_written(), file->sha256(), seconds_since(t0, ctx.clock)});
   return {};
+}
+
+uint64_t vmcore_size(const CaptureMetadata& m) {
+  for (const auto& f : m.files) {
+    if (f.name == "vmcore") return f.size;
+  }
+  return 0;
 }
 
 Result<std::string> save_to_disk(CaptureContext& ctx, const config::Target& target,
@@ -103,9 +151,17 @@ Result<std::string> save_to_disk(CaptureContext& ctx, const config::Target& targ
             static_cast<unsigned long long>(ctx.core.size() >> 20), mounted->device().path.c_str(), shown.c_str());
 
   ctx.metadata.files.clear();
+  // The log first: within seconds it tells why the machine crashed, even if
+  // the dump itself does not make it.
+  if (ctx.kernel_log) {
+    const std::string& text = ctx.kernel_log->text();
+    Status logged = write_dump_file(ctx, *dir, "vmcore-dmesg.txt", "vmcore-dmesg-incomplete.txt",
+                                    [&](targets::AtomicFile& f) { return f.write(text.data(), text.size()); });
+    if (!logged) return logged.error();
+  }
   auto t0 = ctx.clock.now();
   Status saved = write_dump_file(ctx, *dir, "vmcore", "vmcore-incomplete", [&](targets::AtomicFile& f) {
-    return copy_vmcore(ctx.core, f, ctx.clock);
+    return write_vmcore(ctx, f);
   });
   if (!saved) return saved.error();
   double secs = seconds_since(t0, ctx.clock);
@@ -120,8 +176,36 @@ Result<std::string> save_to_disk(CaptureContext& ctx, const config::Target& targ
   if (!meta) return meta.error();
   if (auto s = mounted->unmount(); !s) return s.error();
   return format("saved %s/vmcore (%llu MiB in %.1f s) on %s", shown.c_str(),
-                static_cast<unsigned long long>(ctx.metadata.files[0].size >> 20), secs,
+                static_cast<unsigned long long>(vmcore_size(ctx.metadata) >> 20), secs,
                 mounted->device().path.c_str());
+}
+
+// Reads the crashed kernel's log once, for vmcore-dmesg.txt and the panic
+// line. A damaged ring still gives what could be read; no log is no reason
+// not to save the dump.
+void read_kernel_log(CaptureContext& ctx) {
+  uint64_t page_size = ctx.core.info().number("PAGESIZE").value_or(4096);
+  auto phys = vmcore::PhysicalMemory::create(ctx.core, page_size);
+  if (!phys) {
+    ctx.metadata.kernel_log_source = "none: " + phys.error().message;
+    return;
+  }
+  auto log = dmesg::read_vmcore_kernel_log(ctx.core, *phys);
+  if (!log) {
+    log::warn("kernel log: %s", log.error().message.c_str());
+    ctx.metadata.kernel_log_source = "none: " + log.error().message;
+    return;
+  }
+  ctx.metadata.kernel_log_source = log->source();
+  ctx.metadata.panic_line = log->panic_line();
+  if (log->damaged()) {
+    log::warn("kernel log damaged: %s", log->damage_summary().c_str());
+    ctx.log_damage.push_back("kernel log: " + log->damage_summary());
+    ctx.metadata.damage = ctx.log_damage;
+  }
+  log::info("kernel log: %zu records; panic: %s", log->records(),
+            log->panic_line().empty() ? "(none found)" : log->panic_line().c_str());
+  ctx.kernel_log = std::move(*log);
 }
 
 }  // namespace
@@ -174,6 +258,7 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
             static_cast<unsigned long long>(ctx.core.size() >> 20), ctx.core.layout().loads.size(),
             ctx.core.cpu_count(), release ? release->c_str() : "unknown");
   ctx.dir_name = crash_directory_name(ctx.record.host, crash_time);
+  read_kernel_log(ctx);
 
   CaptureMetadata& m = ctx.metadata;
   m.tool_version = KDUMPKIT_VERSION;

@@ -26,6 +26,22 @@ std::string CaptureMetadata::to_json() const {
   w.string("panic_line", panic_line);
   w.string("dump_format", dump_format);
   w.unsigned_number("vmcore_bytes", vmcore_bytes);
+  if (has_dump_summary) {
+    w.begin_object("dump");
+    w.number("level", dump.dump_level).string("compression", dump.compression);
+    w.unsigned_number("ram_pages", dump.ram_pages).unsigned_number("dumped_pages", dump.dumped_pages);
+    w.unsigned_number("zero_pages", dump.zero_pages);
+    w.begin_object("excluded_pages");
+    w.unsigned_number("cache", dump.excluded_cache).unsigned_number("cache_private", dump.excluded_cache_private);
+    w.unsigned_number("user", dump.excluded_user).unsigned_number("free", dump.excluded_free);
+    w.unsigned_number("hwpoison", dump.excluded_hwpoison).unsigned_number("offline", dump.excluded_offline);
+    w.end_object();
+    w.end_object();
+  }
+  w.string("kernel_log", kernel_log_source);
+  w.begin_array("damage");
+  for (const auto& d : damage) w.string("", d);
+  w.end_array();
   w.begin_array("files");
   for (const auto& f : files) {
     w.begin_object().string("name", f.name).unsigned_number("size", f.size).string("sha256", f.sha256);

@@ -22,6 +22,21 @@ struct TargetAttempt {
   std::string detail;  // where it went, or why it failed
 };
 
+// The dump engine's account of the vmcore it wrote.
+struct DumpSummary {
+  int dump_level = 0;
+  std::string compression;
+  uint64_t ram_pages = 0;
+  uint64_t dumped_pages = 0;
+  uint64_t zero_pages = 0;
+  uint64_t excluded_cache = 0;
+  uint64_t excluded_cache_private = 0;
+  uint64_t excluded_user = 0;
+  uint64_t excluded_free = 0;
+  uint64_t excluded_hwpoison = 0;
+  uint64_t excluded_offline = 0;
+};
+
 struct CaptureMetadata {
   std::string tool_version;
   std::string host;
@@ -30,6 +45,10 @@ struct CaptureMetadata {
   std::string panic_line;
   std::string dump_format;
   uint64_t vmcore_bytes = 0;  // size of /proc/vmcore
+  bool has_dump_summary = false;
+  DumpSummary dump;                 // when the engine wrote the vmcore
+  std::vector<std::string> damage;  // what was found broken, and kept
+  std::string kernel_log_source;    // printk_ringbuffer, printk_log, or why none
   std::vector<SavedFile> files;
   std::vector<TargetAttempt> targets;
   double capture_started_uptime = 0;  // seconds since the capture kernel booted

@@ -48,12 +48,33 @@ Status apply_extra_modules(Config& c, const std::string& value, int) {
 }
 
 Status apply_dump_format(Config& c, const std::string& value, int) {
-  if (value == "raw") {
+  if (value == "kdump") {
+    c.dump_format = DumpFormat::kKdump;
+  } else if (value == "elf") {
+    c.dump_format = DumpFormat::kElf;
+  } else if (value == "raw") {
     c.dump_format = DumpFormat::kRaw;
   } else {
     return Error{"bad value \"" + value + "\""};
   }
   return {};
+}
+
+Status apply_int(int& field, const std::string& value, unsigned long long lo, unsigned long long hi) {
+  unsigned long long v = 0;
+  if (!parse_u64(value, v) || v < lo || v > hi) return Error{"bad value \"" + value + "\""};
+  field = static_cast<int>(v);
+  return {};
+}
+
+Status apply_compression(Config& c, const std::string& value, int) {
+  for (const char* name : {"zstd", "zlib", "lzo", "none"}) {
+    if (value == name) {
+      c.compression = value;
+      return {};
+    }
+  }
+  return Error{"bad value \"" + value + "\""};
 }
 
 Status apply_device_timeout(Config& c, const std::string& value, int) {
@@ -69,7 +90,14 @@ const std::vector<KeyRule>& rules() {
        apply_target},
       {"final_action", "reboot, poweroff or halt", apply_final_action},
       {"extra_modules", "kernel module names separated by spaces or commas", apply_extra_modules},
-      {"dump_format", "raw", apply_dump_format},
+      {"dump_format", "kdump (compressed, filtered), elf (filtered) or raw (a byte copy)", apply_dump_format},
+      {"dump_level", "0 to 31, makedumpfile's -d bits: 1 zero, 2 cache, 4 cache-private, 8 user, 16 free pages",
+       [](Config& c, const std::string& v, int) { return apply_int(c.dump_level, v, 0, 31); }},
+      {"compression", "zstd, zlib, lzo or none", apply_compression},
+      {"threads", "0 (the CPUs online) to 256",
+       [](Config& c, const std::string& v, int) { return apply_int(c.threads, v, 0, 256); }},
+      {"memory_budget", "MiB the dump engine may use, 4 to 4096",
+       [](Config& c, const std::string& v, int) { return apply_int(c.memory_budget_mib, v, 4, 4096); }},
       {"device_timeout", "seconds to wait for a target's device, 1 to 3600", apply_device_timeout},
   };
   return table;
@@ -115,10 +143,14 @@ const char* to_string(FinalAction action) {
 
 const char* to_string(DumpFormat format) {
   switch (format) {
+    case DumpFormat::kKdump:
+      return "kdump";
+    case DumpFormat::kElf:
+      return "elf";
     case DumpFormat::kRaw:
       return "raw";
   }
-  return "raw";
+  return "kdump";
 }
 
 Result<Config> parse_config(std::string_view text, const std::string& source) {

@@ -13,8 +13,10 @@
 namespace kdk::config {
 
 enum class FinalAction { kReboot, kPoweroff, kHalt };
+// kdump: kdump-compressed, filtered (makedumpfile's default format);
+// elf: an ELF core, filtered, uncompressed (makedumpfile -E);
 // raw: /proc/vmcore copied byte for byte (an ELF core, as `cp` would).
-enum class DumpFormat { kRaw };
+enum class DumpFormat { kKdump, kElf, kRaw };
 
 const char* to_string(FinalAction action);
 const char* to_string(DumpFormat format);
@@ -24,7 +26,11 @@ struct Config {
   FinalAction final_action = FinalAction::kReboot;
   std::vector<std::string> extra_modules;  // loaded in the capture kernel
   int device_timeout_s = 60;               // wait for a target's device
-  DumpFormat dump_format = DumpFormat::kRaw;
+  DumpFormat dump_format = DumpFormat::kKdump;
+  int dump_level = 31;                 // makedumpfile's -d bitmask
+  std::string compression = "zstd";    // zstd, zlib, lzo, none (kdump format)
+  int threads = 0;                     // 0: the CPUs online
+  int memory_budget_mib = 64;          // the dump engine's bound
 };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/kdumpkit.conf";

@@ -22,7 +22,10 @@ What happens:
      the capture kernel into the memory reserved by crashkernel=256M, then
      crashes itself with `echo c > /proc/sysrq-trigger`;
   4. the crash jumps into the capture kernel; kdumpkit runs as its PID 1, finds
-     LABEL=kdumpdata, copies /proc/vmcore to /crash/<host>-<date>/ and reboots;
+     LABEL=kdumpdata and saves to /crash/<host>-<date>/: the kernel log
+     (vmcore-dmesg.txt) first, then the dump filtered and compressed
+     (vmcore: kdump-compressed, dump level 31, zstd), then metadata.json;
+     then it reboots;
   5. the host reads the disk without mounting it (debugfs) and checks the dump.
 INTRO
 
@@ -39,10 +42,21 @@ if [ -n "$w" ] && [ -f "$w/vdb.img" ]; then
   fi
 fi
 if [ -n "$w" ] && [ -f "$w/vmcore" ]; then
-  kdk_note "vmcore: $(stat -c %s "$w/vmcore") bytes ($(du -h --apparent-size "$w/vmcore" | cut -f1)); $(readelf -h "$w/vmcore" | awk -F: '/Type:/ { sub(/^ +/, "", $2); print $2 }')"
+  if kdk_is_kdump "$w/vmcore"; then
+    kdk_note "vmcore: $(stat -c %s "$w/vmcore") bytes ($(du -h --apparent-size "$w/vmcore" | cut -f1)), kdump-compressed; the crashed machine had $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vmcore_bytes"] >> 20)' "$w/metadata.json" 2>/dev/null || echo '?') MiB of /proc/vmcore"
+  else
+    kdk_note "vmcore: $(stat -c %s "$w/vmcore") bytes ($(du -h --apparent-size "$w/vmcore" | cut -f1)); $(readelf -h "$w/vmcore" | awk -F: '/Type:/ { sub(/^ +/, "", $2); print $2 }')"
+  fi
+fi
+if [ -n "$w" ] && [ -s "$w/metadata.json" ]; then
+  kdk_say "metadata.json (written last: it marks the dump complete)"
+  sed 's/^/    /' "$w/metadata.json" | head -n 40
+fi
+if [ -n "$w" ] && [ -s "$w/vmcore-dmesg.txt" ] && [ ! -s "$w/dmesg.txt" ]; then
+  cp "$w/vmcore-dmesg.txt" "$w/dmesg.txt"
 fi
 if [ -n "$w" ] && [ -s "$w/dmesg.txt" ]; then
-  kdk_say "The crashed kernel's last words, read from the vmcore (makedumpfile --dump-dmesg)"
+  kdk_say "The crashed kernel's last words (vmcore-dmesg.txt, saved first by the capture)"
   # From just before the crash; the rest of the log is the call trace.
   n=$(grep -n -m1 -F 'sysrq: Trigger a crash' "$w/dmesg.txt" | cut -d: -f1)
   tail -n +$((${n:-16} > 4 ? ${n:-16} - 4 : 1)) "$w/dmesg.txt" | head -n 15 | cut -c1-160 | sed 's/^/    /'

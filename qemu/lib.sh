@@ -447,8 +447,8 @@ kdk_check_target() {
     kdk_err "cannot list $KDK_TARGET_DIR/$name"
     return 1
   }
-  if grep -q -E '^f vmcore-incomplete ' <<<"$files"; then
-    kdk_err "$KDK_TARGET_DIR/$name/vmcore-incomplete remains"
+  if grep -q -E '^f [^ ]*-incomplete[^ ]* ' <<<"$files"; then
+    kdk_err "$KDK_TARGET_DIR/$name has files left incomplete: $(grep -E '^f [^ ]*-incomplete' <<<"$files" | awk '{print $2}' | tr '\n' ' ')"
     ok=1
   fi
   grep -q -E '^f vmcore ' <<<"$files" || {
@@ -462,13 +462,81 @@ kdk_check_target() {
     return 1
   }
   kdk_check_vmcore "$out" || ok=1
+  # The log and the metadata, when the capture wrote them (it does unless
+  # dump_format=raw made a plain copy, as for the fixtures).
+  local f
+  for f in vmcore-dmesg.txt metadata.json; do
+    rm -f "$(dirname "$out")/$f"
+    if grep -q -E "^f $f " <<<"$files"; then
+      debugfs -R "dump \"$KDK_TARGET_DIR/$name/$f\" \"$(dirname "$out")/$f\"" "$img" >/dev/null 2>&1
+    fi
+  done
   return $ok
 }
 
-# kdk_check_vmcore FILE: an ELF core larger than 100 MiB.
+# kdk_is_kdump FILE: the file is kdump-compressed (signature "KDUMP   ").
+kdk_is_kdump() { [ "$(head -c 8 "$1" 2>/dev/null | tr -d '\0')" = "KDUMP   " ]; }
+
+# kdk_check_metadata DIR: DIR/metadata.json says the dump is complete, and its
+# sizes and sha256 digests are those of the files extracted next to it;
+# vmcore-dmesg.txt holds the sysrq crash and the panic line names it.
+kdk_check_metadata() {
+  local dir=$1 ok=0
+  [ -f "$dir/metadata.json" ] || {
+    kdk_err "no metadata.json in the crash directory"
+    return 1
+  }
+  [ -f "$dir/vmcore-dmesg.txt" ] || {
+    kdk_err "no vmcore-dmesg.txt in the crash directory"
+    return 1
+  }
+  grep -q -F 'sysrq: Trigger a crash' "$dir/vmcore-dmesg.txt" || {
+    kdk_err "vmcore-dmesg.txt has no 'sysrq: Trigger a crash'"
+    ok=1
+  }
+  local problems
+  problems=$(python3 - "$dir" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "metadata.json")))
+bad = []
+if m.get("complete") is not True:
+    bad.append("complete is not true")
+if "sysrq" not in m.get("panic_line", ""):
+    bad.append("panic_line is %r" % m.get("panic_line"))
+names = {f["name"]: f for f in m.get("files", [])}
+for name in ("vmcore", "vmcore-dmesg.txt"):
+    f = names.get(name)
+    if f is None:
+        bad.append("no entry for " + name)
+        continue
+    data = open(os.path.join(d, name), "rb").read()
+    if f["size"] != len(data):
+        bad.append("%s: size %d recorded, %d on disk" % (name, f["size"], len(data)))
+    if f["sha256"] != hashlib.sha256(data).hexdigest():
+        bad.append("%s: sha256 differs" % name)
+print("; ".join(bad))
+PY
+) || problems="metadata.json is not valid JSON"
+  if [ -n "$problems" ]; then
+    kdk_err "metadata.json: $problems"
+    ok=1
+  fi
+  return $ok
+}
+
+# kdk_check_vmcore FILE: a kdump-compressed dump (what the capture writes by
+# default) larger than 1 MiB, or an ELF core larger than 100 MiB (a raw copy).
 kdk_check_vmcore() {
   local f=$1 size type
   size=$(stat -c %s "$f")
+  if kdk_is_kdump "$f"; then
+    [ "$size" -gt $((1024 * 1024)) ] || {
+      kdk_err "the kdump-compressed vmcore is only $size bytes"
+      return 1
+    }
+    return 0
+  fi
   type=$(readelf -h "$f" 2>/dev/null | awk -F: '$1 ~ /^ *Type$/ { sub(/^ */, "", $2); print $2 }')
   if [ "$size" -le $((100 * 1024 * 1024)) ]; then
     kdk_err "the vmcore is only $size bytes (want > 100 MiB)"
@@ -510,6 +578,15 @@ kdk_check_fsck() {
 # makedumpfile, shows the sysrq crash.
 kdk_check_dmesg() {
   local vmcore=$1 out=$2 err
+  if kdk_is_kdump "$vmcore"; then
+    # Debian's makedumpfile cannot read zstd: libkdumpfile reads the dump
+    # and finds the crash line in the crashed kernel's memory.
+    err=$(/usr/bin/python3 "$KDK_QEMU_DIR/check_dump.py" "$vmcore" 2>&1) || {
+      kdk_err "libkdumpfile check of the dump: $(tr '\n' ' ' <<<"$err")"
+      return 1
+    }
+    return 0
+  fi
   rm -f "$out"
   err=$(makedumpfile --dump-dmesg "$vmcore" "$out" 2>&1) || true
   [ -s "$out" ] || {
@@ -562,7 +639,12 @@ kdk_cycle() {
   kdk_phase "extract+check vmcore (debugfs)" kdk_check_target "$w/vdb.img" "$w/vmcore" || ok=1
   kdk_phase "check decoy disk untouched" kdk_check_decoy "$w/vda.img" || ok=1
   if [ -f "$w/vmcore" ]; then
-    kdk_phase "makedumpfile --dump-dmesg" kdk_check_dmesg "$w/vmcore" "$w/dmesg.txt" || ok=1
+    if kdk_is_kdump "$w/vmcore"; then
+      kdk_phase "libkdumpfile reads the dump" kdk_check_dmesg "$w/vmcore" "$w/dmesg.txt" || ok=1
+      kdk_phase "vmcore-dmesg.txt, metadata.json" kdk_check_metadata "$w" || ok=1
+    else
+      kdk_phase "makedumpfile --dump-dmesg" kdk_check_dmesg "$w/vmcore" "$w/dmesg.txt" || ok=1
+    fi
   fi
   kdk_phase "e2fsck -fn target" kdk_check_fsck "$w/vdb.img" || ok=1
   return $ok

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <vector>
 
 #include "util/format.h"
 #include "util/log.h"
@@ -77,7 +78,7 @@ Result<AtomicFile> AtomicFile::create(const std::string& dir, const std::string&
   f.dir_ = dir;
   f.temp_path_ = dir + "/" + incomplete_name;
   f.final_path_ = dir + "/" + final_name;
-  auto fd = open_fd(f.temp_path_, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  auto fd = open_fd(f.temp_path_, O_RDWR | O_CREAT | O_TRUNC, 0600);
   if (!fd) return fd.error();
   f.fd_ = std::move(*fd);
   return f;
@@ -90,10 +91,35 @@ Status AtomicFile::write(const void* data, size_t size) {
   return {};
 }
 
+Result<std::string> AtomicFile::read_back_digest() {
+  Sha256 hash;
+  std::vector<char> buf(1 << 20);
+  uint64_t offset = 0;
+  written_ = 0;
+  for (;;) {
+    ssize_t n = ::pread(fd_.get(), buf.data(), buf.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::from_errno(errno, "read back " + temp_path_);
+    }
+    if (n == 0) break;
+    hash.update(buf.data(), static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+  written_ = offset;
+  return hash.hex_digest();
+}
+
 Status AtomicFile::commit() {
   if (::fsync(fd_.get()) != 0) return Error::from_errno(errno, "fsync " + temp_path_);
+  if (external_writes_) {
+    auto digest = read_back_digest();
+    if (!digest) return digest.error();
+    digest_ = *digest;
+  } else {
+    digest_ = hash_->hex_digest();
+  }
   fd_.reset();
-  digest_ = hash_->hex_digest();
   if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
     return Error::from_errno(errno, "rename " + temp_path_ + " to " + final_path_);
   }

@@ -50,6 +50,10 @@ class AtomicFile {
   static Result<AtomicFile> create(const std::string& dir, const std::string& final_name,
                                    const std::string& incomplete_name);
   Status write(const void* data, size_t size);
+  // For writers that place bytes themselves (pwrite at offsets): the file
+  // descriptor, valid until commit(). Its digest is then computed by
+  // reading the file back at commit.
+  int fd() { external_writes_ = true; return fd_.get(); }
   // fsync, rename to the final name, fsync the directory.
   Status commit();
   uint64_t bytes_written() const { return written_; }
@@ -58,11 +62,14 @@ class AtomicFile {
   const std::string& final_path() const { return final_path_; }
 
  private:
+  Result<std::string> read_back_digest();
+
   std::string dir_;
   std::string temp_path_;
   std::string final_path_;
   UniqueFd fd_;
   uint64_t written_ = 0;
+  bool external_writes_ = false;
   std::unique_ptr<Sha256> hash_ = std::make_unique<Sha256>();
   std::string digest_;
 };
