@@ -29,6 +29,15 @@ TEST_CASE("a minimal configuration parses into targets and actions", "[config]")
   CHECK(c->targets[1].line == 4);
   CHECK(c->final_action == FinalAction::kPoweroff);
   CHECK(c->extra_modules == std::vector<std::string>{"virtio_scsi", "sd_mod", "nvme"});
+  // What a capture does by default: makedumpfile's usual level, zstd.
+  CHECK(c->dump_format == DumpFormat::kKdump);
+  CHECK(c->dump_level == 31);
+  CHECK(c->compression == "zstd");
+  auto raw = parse_config("target = disk:LABEL=x\ndump_format = raw\ndump_level = 0\ncompression = lzo\n", "k");
+  REQUIRE(raw.ok());
+  CHECK(raw->dump_format == DumpFormat::kRaw);
+  CHECK(raw->dump_level == 0);
+  CHECK(raw->compression == "lzo");
 }
 
 TEST_CASE("configuration errors name the file, the line and what is accepted", "[config]") {
@@ -48,6 +57,9 @@ TEST_CASE("configuration errors name the file, the line and what is accepted", "
       {"# nothing\n", "k.conf: no target configured"},
       {"target disk:LABEL=x\n", "k.conf:1: expected 'key = value'"},
       {"target = disk:LABEL=x\ndevice_timeout = 0\n", "k.conf:2: device_timeout: bad value \"0\""},
+      {"target = disk:LABEL=x\ndump_level = 32\n", "k.conf:2: dump_level: bad value \"32\" (accepted: 0 to 31"},
+      {"target = disk:LABEL=x\ncompression = lz4\n", "k.conf:2: compression: bad value \"lz4\" (accepted: zstd, zlib, lzo or none)"},
+      {"target = disk:LABEL=x\ndump_format = flat\n", "k.conf:2: dump_format: bad value \"flat\""},
   };
   for (const auto& c : cases) {
     auto r = parse_config(c.text, "k.conf");
