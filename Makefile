@@ -6,7 +6,7 @@ BUILD      := build
 TOOLCHAIN  := $(BUILD)/toolchain
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps toolchain product host test unit e2e demo fuzz clean format
+.PHONY: all deps toolchain product host test unit e2e demo fuzz install install-files clean format
 
 all: product host
 
@@ -39,6 +39,22 @@ e2e: product host
 
 demo: deps product
 	qemu/demo.sh $(BUILD)/kdumpkit
+
+# Installs the binary, the systemd unit, the kernel hooks, the default
+# configuration (kept when one exists) and the documentation under DESTDIR.
+DESTDIR ?=
+KDUMPKIT_BIN ?= $(BUILD)/kdumpkit
+install: product install-files
+
+install-files:
+	install -D -m 0755 $(KDUMPKIT_BIN) $(DESTDIR)/usr/sbin/kdumpkit
+	install -D -m 0644 packaging/kdumpkit.service $(DESTDIR)/lib/systemd/system/kdumpkit.service
+	install -D -m 0755 packaging/kernel-postinst $(DESTDIR)/etc/kernel/postinst.d/zz-kdumpkit
+	install -D -m 0755 packaging/kernel-postrm $(DESTDIR)/etc/kernel/postrm.d/zz-kdumpkit
+	install -D -m 0755 packaging/kernel-install.install $(DESTDIR)/usr/lib/kernel/install.d/60-kdumpkit.install
+	[ -e $(DESTDIR)/etc/kdumpkit.conf ] || install -D -m 0600 packaging/kdumpkit.conf $(DESTDIR)/etc/kdumpkit.conf
+	install -D -m 0644 README.md $(DESTDIR)/usr/share/doc/kdumpkit/README.md
+	install -d -m 0700 $(DESTDIR)/var/lib/kdumpkit
 
 # libFuzzer with ASan/UBSan (Debian's clang); FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60
