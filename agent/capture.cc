@@ -272,7 +272,7 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
   std::string failures;
   for (const auto& target : ctx.config.targets) {
     log::info("target %s (line %d)", target.text.c_str(), target.line);
-    Result<std::string> saved = Error{"unsupported target"};
+    Result<std::string> saved = Error{"this version of kdumpkit cannot save to this kind of target"};
     if (const auto* disk = std::get_if<config::DiskTarget>(&target.where)) {
       saved = save_to_disk(ctx, target, *disk);
     }

@@ -25,18 +25,20 @@ Status apply_target(Config& c, const std::string& value, int line) {
   return {};
 }
 
-Status apply_final_action(Config& c, const std::string& value, int) {
+Status parse_action(FinalAction& field, const std::string& value) {
   if (value == "reboot") {
-    c.final_action = FinalAction::kReboot;
+    field = FinalAction::kReboot;
   } else if (value == "poweroff") {
-    c.final_action = FinalAction::kPoweroff;
+    field = FinalAction::kPoweroff;
   } else if (value == "halt") {
-    c.final_action = FinalAction::kHalt;
+    field = FinalAction::kHalt;
   } else {
     return Error{"bad value \"" + value + "\""};
   }
   return {};
 }
+
+Status apply_final_action(Config& c, const std::string& value, int) { return parse_action(c.final_action, value); }
 
 Status apply_extra_modules(Config& c, const std::string& value, int) {
   std::string spaced = value;
@@ -89,6 +91,21 @@ const std::vector<KeyRule>& rules() {
       {"target", "a target such as disk:LABEL=kdump:/crash (repeat the key to add fallbacks)",
        apply_target},
       {"final_action", "reboot, poweroff or halt", apply_final_action},
+      {"failure_action", "reboot, poweroff or halt",
+       [](Config& c, const std::string& v, int) { return parse_action(c.failure_action, v); }},
+      {"deadline", "seconds the whole capture may take, 10 to 86400",
+       [](Config& c, const std::string& v, int) { return apply_int(c.deadline_s, v, 10, 86400); }},
+      {"keep", "crash directories to keep per target, newest first, 0 (all) to 1000",
+       [](Config& c, const std::string& v, int) { return apply_int(c.keep, v, 0, 1000); }},
+      {"min_free", "MiB a disk target must have free, 0 to 1048576",
+       [](Config& c, const std::string& v, int) { return apply_int(c.min_free_mib, v, 0, 1048576); }},
+      {"nr_cpus", "CPUs of the capture kernel, 1 to 64",
+       [](Config& c, const std::string& v, int) { return apply_int(c.nr_cpus, v, 1, 64); }},
+      {"capture_args", "words added to the capture kernel's command line",
+       [](Config& c, const std::string& v, int) {
+         c.capture_args = v;
+         return Status{};
+       }},
       {"extra_modules", "kernel module names separated by spaces or commas", apply_extra_modules},
       {"dump_format", "kdump (compressed, filtered), elf (filtered) or raw (a byte copy)", apply_dump_format},
       {"dump_level", "0 to 31, makedumpfile's -d bits: 1 zero, 2 cache, 4 cache-private, 8 user, 16 free pages",

@@ -8,7 +8,9 @@ namespace kdk::config {
 namespace {
 
 constexpr const char* kAccepted =
-    "accepted: disk:LABEL=<label>[:/dir], disk:UUID=<uuid>[:/dir], disk:/dev/<device>[:/dir]";
+    "accepted: disk:LABEL=<label>[:/dir], disk:UUID=<uuid>[:/dir], disk:PARTUUID=<guid>[:/dir], "
+    "disk:/dev/<device>[:/dir], raw:/dev/<partition>, nfs://<host>/<export>[/dir], "
+    "http[s]://<host>[:port]/<path>, s3://<bucket>[/prefix]";
 
 Result<std::string> normalize_directory(const std::string& dir, const std::string& text) {
   if (dir.empty() || dir[0] != '/') {
@@ -46,11 +48,12 @@ Result<DiskTarget> parse_disk(const std::string& rest, const std::string& text) 
   auto starts = [&](const char* prefix) { return device.rfind(prefix, 0) == 0; };
   if (starts("LABEL=")) {
     t.device = {DeviceSpec::By::kLabel, device.substr(6)};
-  } else if (starts("UUID=")) {
-    std::string uuid = device.substr(5);
+  } else if (starts("UUID=") || starts("PARTUUID=")) {
+    bool part = starts("PARTUUID=");
+    std::string uuid = device.substr(part ? 9 : 5);
     std::transform(uuid.begin(), uuid.end(), uuid.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    t.device = {DeviceSpec::By::kUuid, uuid};
+    t.device = {part ? DeviceSpec::By::kPartUuid : DeviceSpec::By::kUuid, uuid};
   } else if (starts("/dev/")) {
     t.device = {DeviceSpec::By::kPath, device};
   } else {
@@ -70,6 +73,8 @@ std::string DeviceSpec::describe() const {
       return "LABEL=" + value;
     case By::kUuid:
       return "UUID=" + value;
+    case By::kPartUuid:
+      return "PARTUUID=" + value;
     case By::kPath:
       return value;
   }
@@ -83,6 +88,27 @@ Result<Target> parse_target(const std::string& text) {
     auto disk = parse_disk(text.substr(colon + 1), text);
     if (!disk) return disk.error();
     return Target{text, 0, *disk};
+  }
+  if (scheme == "raw" && colon != std::string::npos) {
+    std::string device = text.substr(colon + 1);
+    if (device.rfind("/dev/", 0) != 0 || device.size() <= 5 || device.find(':') != std::string::npos) {
+      return Error{"target \"" + text + "\": a raw target names a device path (raw:/dev/<partition>)"};
+    }
+    return Target{text, 0, RawTarget{device}};
+  }
+  if ((scheme == "nfs" || scheme == "http" || scheme == "https" || scheme == "s3") &&
+      text.compare(colon, 3, "://") == 0) {
+    std::string rest = text.substr(colon + 3);
+    size_t slash = rest.find('/');
+    NetworkTarget n{scheme, rest.substr(0, slash), slash == std::string::npos ? "/" : rest.substr(slash)};
+    if (n.host.empty() || n.host.find_first_of(" \t@") != std::string::npos) {
+      return Error{"target \"" + text + "\": a host (or bucket) is required, without credentials (they "
+                   "come from root-only files)"};
+    }
+    if (scheme == "nfs" && n.path == "/") {
+      return Error{"target \"" + text + "\": an NFS target names its export (nfs://host/export[/dir])"};
+    }
+    return Target{text, 0, n};
   }
   return Error{"target \"" + text + "\": unknown or unsupported scheme \"" + scheme + "\"; " +
                kAccepted};

@@ -1,8 +1,13 @@
 // Where a dump goes, as written in the configuration: a URL-like string.
 //   disk:LABEL=kdump:/var/crash     a filesystem found by label
 //   disk:UUID=0d5c...:/crash        ... by filesystem UUID
+//   disk:PARTUUID=...:/crash        ... by GPT partition GUID
 //   disk:/dev/vdb1:/crash           ... by device path
-// The directory after the ':' is optional and defaults to "/".
+//   raw:/dev/vdc2                   a raw partition (flattened stream + header)
+//   nfs://host/export/dir           network targets: parsed here, saved to
+//   http://host/path, https://...   by the capture agent when it supports
+//   s3://bucket/prefix              the scheme
+// A disk target's directory after the ':' is optional and defaults to "/".
 #pragma once
 
 #include <string>
@@ -13,9 +18,9 @@
 namespace kdk::config {
 
 struct DeviceSpec {
-  enum class By { kLabel, kUuid, kPath };
+  enum class By { kLabel, kUuid, kPartUuid, kPath };
   By by = By::kLabel;
-  std::string value;  // the label, the UUID (lower case) or the /dev path
+  std::string value;  // the label, the (PART)UUID (lower case) or the /dev path
 
   std::string describe() const;  // "LABEL=kdump"
 };
@@ -25,10 +30,20 @@ struct DiskTarget {
   std::string directory = "/";  // absolute, no trailing '/', inside the filesystem
 };
 
+struct RawTarget {
+  std::string device;  // /dev/...
+};
+
+struct NetworkTarget {
+  std::string scheme;  // nfs, http, https, s3
+  std::string host;    // host[:port] (bucket for s3)
+  std::string path;    // "/..." (may be "/")
+};
+
 struct Target {
   std::string text;  // as written, for messages
   int line = 0;      // where it was configured (0: command line)
-  std::variant<DiskTarget> where;
+  std::variant<DiskTarget, RawTarget, NetworkTarget> where;
 };
 
 // Parses one target; the error says what is accepted.

@@ -32,6 +32,9 @@ TargetModules modules_for_targets(const config::Config& config) {
         add_unique(out.modules, dev->fs.type);
       }
     }
+    if (!std::holds_alternative<config::DiskTarget>(target.where)) {
+      check.detail = "this version of kdumpkit cannot save to this kind of target yet";
+    }
     out.checks.push_back(check);
   }
   for (const auto& m : config.extra_modules) add_unique(out.modules, m);

@@ -45,6 +45,8 @@ bool matches(const config::DeviceSpec& spec, const BlockDevice& dev) {
       return !dev.fs.label.empty() && dev.fs.label == spec.value;
     case config::DeviceSpec::By::kUuid:
       return dev.fs.uuid == spec.value;
+    case config::DeviceSpec::By::kPartUuid:
+      return !dev.partuuid.empty() && dev.partuuid == spec.value;
     case config::DeviceSpec::By::kPath:
       return dev.path == spec.value;
   }

@@ -17,6 +17,7 @@ struct BlockDevice {
   std::string name;  // "vdb1"
   std::string path;  // "/dev/vdb1"
   FilesystemInfo fs;
+  std::string partuuid;  // GPT partition GUID (lower case), when known
 };
 
 // Time is injected so that waiting can be tested without sleeping.
