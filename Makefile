@@ -6,7 +6,7 @@ BUILD      := build
 TOOLCHAIN  := $(BUILD)/toolchain
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps toolchain product host test unit e2e demo fuzz install install-files clean format
+.PHONY: all deps toolchain product host test unit e2e demo fuzz debuginfo install install-files clean format
 
 all: product host
 
@@ -39,6 +39,12 @@ e2e: product host
 
 demo: deps product
 	qemu/demo.sh $(BUILD)/kdumpkit
+
+# Opt-in (858 MB download): drgn and crash, with the Debian kernel's debug
+# symbols, read our dumps of both fixtures (tasks, crashed stack, bt, log).
+debuginfo: deps product
+	scripts/install-deps.sh tests/debuginfo/packages.txt
+	tests/debuginfo/run.sh $(BUILD)/kdumpkit
 
 # Installs the binary, the systemd unit, the kernel hooks, the default
 # configuration (kept when one exists) and the documentation under DESTDIR.
