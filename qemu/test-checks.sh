@@ -9,6 +9,7 @@ set -euo pipefail
 exec 2>&1
 kdk_require_tools mkfs.ext4 debugfs e2fsck readelf truncate
 
+mkdir -p "${KDUMPKIT_WORK:-/tmp}"
 T=$(mktemp -d "${KDUMPKIT_WORK:-/tmp}/kdumpkit-checks.XXXX")
 trap 'rm -rf "$T"' EXIT
 pass=0
