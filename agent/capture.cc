@@ -8,11 +8,16 @@
 #include <optional>
 #include <vector>
 
+#include "agent/console_log.h"
 #include "agent/dmesg/vmcore_dmesg.h"
 #include "agent/dump/dump.h"
 #include "agent/dump/sink.h"
+#include "agent/heartbeat.h"
 #include "agent/metadata.h"
 #include "agent/module_loader.h"
+#include "agent/retention.h"
+#include "agent/space_estimate.h"
+#include "agent/test_switches.h"
 #include "agent/vmcore/vmcore_file.h"
 #include "config/load_record.h"
 #include "targets/disk_target.h"
@@ -37,6 +42,17 @@ double uptime_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+// The system clock, whose waits count as progress for the watchdog.
+targets::Clock working_clock() {
+  targets::Clock c = targets::Clock::system();
+  auto sleep = c.sleep;
+  c.sleep = [sleep](std::chrono::milliseconds d) {
+    heartbeat();
+    sleep(d);
+  };
+  return c;
+}
+
 // Everything one capture knows, shared by the targets it tries.
 struct CaptureContext {
   const CapturePaths& paths;
@@ -47,7 +63,8 @@ struct CaptureContext {
   std::optional<dmesg::KernelLog> kernel_log;
   std::vector<std::string> log_damage;
   CaptureMetadata metadata;
-  targets::Clock clock = targets::Clock::system();
+  targets::Clock clock = working_clock();
+  std::string cmdline;  // the capture kernel's, for test switches
 };
 
 // Copies the vmcore byte for byte, logging progress about every 5 seconds.
@@ -85,12 +102,12 @@ Status copy_vmcore(const vmcore::VmcoreFile& core, targets::AtomicFile& out, con
 }
 
 // The dump itself: a byte copy (raw), or filtered and compressed by the engine.
-Status write_vmcore(CaptureContext& ctx, targets::AtomicFile& out) {
+Status write_vmcore(CaptureContext& ctx, targets::AtomicFile& out, int level) {
   ctx.metadata.damage = ctx.log_damage;  // this attempt's own findings follow
   if (ctx.config.dump_format == config::DumpFormat::kRaw) return copy_vmcore(ctx.core, out, ctx.clock);
   dump::DumpOptions o;
   o.format = ctx.config.dump_format == config::DumpFormat::kElf ? dump::DumpFormat::elf : dump::DumpFormat::kdump;
-  o.dump_level = ctx.config.dump_level;
+  o.dump_level = level;
   auto compression = dump::parse_compression(ctx.config.compression);
   if (!compression) return compression.error();
   o.compression = o.format == dump::DumpFormat::elf ? dump::Compression::none : *compression;
@@ -126,8 +143,14 @@ Status write_dump_file(CaptureContext& ctx, const std::string& dir, const std::s
   auto t0 = ctx.clock.now();
   auto file = targets::AtomicFile::create(dir, name, incomplete_name);
   if (!file) return file.error();
-  if (auto s = fill(*file); !s) return s;
-  if (auto s = file->commit(); !s) return s;
+  Status done = fill(*file);
+  if (done) done = file->commit();
+  if (!done) {
+    // Nothing half-written stays behind: it would only take the space the
+    // log and metadata still need.
+    if (auto s = file->discard(); !s) log::warn("%s", s.error().message.c_str());
+    return done;
+  }
   ctx.metadata.files.push_back(SavedFile{name, file->bytes_written(), file->sha256(), seconds_since(t0, ctx.clock)});
   return {};
 }
@@ -139,45 +162,154 @@ uint64_t vmcore_size(const CaptureMetadata& m) {
   return 0;
 }
 
-Result<std::string> save_to_disk(CaptureContext& ctx, const config::Target& target,
-                                 const config::DiskTarget& disk) {
+struct TargetResult {
+  enum Kind { kComplete, kLogOnly, kFailed } kind = kFailed;
+  std::string detail;  // where it went (and why no dump), or why it failed
+};
+
+// Which dump level fits in the free space (config min_free kept free).
+SpaceCheck check_space(CaptureContext& ctx, const targets::MountedDisk& disk) {
+  SpaceCheck c;
+  c.checked = true;
+  c.requested_level = ctx.config.dump_level;
+  c.min_free_bytes = static_cast<uint64_t>(ctx.config.min_free_mib) << 20;
+  auto avail = disk.available_bytes();
+  if (!avail) {
+    c.chosen_level = ctx.config.dump_level;
+    c.decision = avail.error().message + "; writing the dump anyway";
+    return c;
+  }
+  c.available_bytes = *avail;
+  const uint64_t usable = *avail > c.min_free_bytes ? *avail - c.min_free_bytes : 0;
+  if (test_switch(ctx.cmdline, "no_space_check").value_or("") == "1") {
+    // For the test of a disk that fills up midway: as if the estimate were wrong.
+    c.chosen_level = ctx.config.dump_level;
+    c.decision = "space check skipped (kdumpkit_test.no_space_check=1)";
+    return c;
+  }
+  auto t0 = ctx.clock.now();
+  const bool compressed = ctx.config.compression != "none";
+  auto estimate = [&](int level) -> Result<DumpSize> {
+    heartbeat();
+    auto size = estimate_dump_size(ctx.core, ctx.config.dump_format, level, compressed);
+    if (size) {
+      log::info("dump level %d: %llu pages, about %llu MiB (at most %llu MiB)", level,
+                static_cast<unsigned long long>(size->dumpable_pages),
+                static_cast<unsigned long long>(size->expected_bytes >> 20),
+                static_cast<unsigned long long>(size->upper_bytes >> 20));
+    }
+    return size;
+  };
+  SpaceDecision d;
+  if (ctx.config.dump_format == config::DumpFormat::kRaw) {
+    // A byte copy has one size: no level to fall back to.
+    auto size = estimate(ctx.config.dump_level);
+    d.size = size ? *size : DumpSize{};
+    d.write_dump = size && size->expected_bytes <= usable;
+    d.reason = format("raw copy of %llu MiB, %llu MiB usable", static_cast<unsigned long long>(d.size.upper_bytes >> 20),
+                      static_cast<unsigned long long>(usable >> 20));
+    if (!d.write_dump) d.reason = "no dump: " + d.reason;
+  } else {
+    d = decide_dump_level(usable, ctx.config.dump_level, estimate);
+  }
+  if (c.min_free_bytes) d.reason += format(" (min_free %d MiB kept free)", ctx.config.min_free_mib);
+  c.seconds = seconds_since(t0, ctx.clock);
+  c.chosen_level = d.write_dump ? (d.size.level ? d.size.level : ctx.config.dump_level) : -1;
+  c.dumpable_pages = d.size.dumpable_pages;
+  c.upper_bytes = d.size.upper_bytes;
+  c.expected_bytes = d.size.expected_bytes;
+  c.decision = d.reason;
+  return c;
+}
+
+// Log and metadata close every attempt that got a directory, dump or not.
+Status write_log_and_metadata(CaptureContext& ctx, const std::string& dir, const TargetAttempt& attempt) {
+  std::string log_text = console_log().text();
+  Status logged = write_dump_file(ctx, dir, "kdumpkit.log", "kdumpkit-incomplete.log",
+                                  [&](targets::AtomicFile& f) { return f.write(log_text.data(), log_text.size()); });
+  if (!logged) log::warn("kdumpkit.log: %s", logged.error().message.c_str());
+  ctx.metadata.capture_seconds = uptime_seconds() - ctx.metadata.capture_started_uptime;
+  ctx.metadata.targets.push_back(attempt);
+  std::string json = ctx.metadata.to_json();
+  ctx.metadata.targets.pop_back();
+  return write_dump_file(ctx, dir, "metadata.json", "metadata.json-incomplete",
+                         [&](targets::AtomicFile& f) { return f.write(json.data(), json.size()); });
+}
+
+TargetResult save_to_disk(CaptureContext& ctx, const config::Target& target, const config::DiskTarget& disk) {
+  auto failed = [](const std::string& why) { return TargetResult{TargetResult::kFailed, why}; };
   auto mounted = targets::MountedDisk::mount(disk, ctx.paths.mount_base,
                                              std::chrono::seconds(ctx.config.device_timeout_s), ctx.clock);
-  if (!mounted) return mounted.error();
+  if (!mounted) return failed(mounted.error().message);
+  CaptureMetadata& m = ctx.metadata;
+  m.files.clear();
+  m.space = SpaceCheck{};
+  m.has_dump_summary = false;
+  m.complete = false;
+  m.incomplete_reason.clear();
+  m.retention_removed.clear();
+  if (auto removed = prune_crash_directories(mounted->root(), ctx.config.keep)) {
+    m.retention_removed = *removed;
+    for (const auto& r : *removed) log::info("keep = %d: removed %s", ctx.config.keep, r.c_str());
+  } else {
+    log::warn("retention: %s", removed.error().message.c_str());
+  }
   auto dir = mounted->make_crash_directory(ctx.dir_name);
-  if (!dir) return dir.error();
+  if (!dir) return failed(dir.error().message);
   const std::string shown = dir->substr(ctx.paths.mount_base.size());
-  log::info("saving %s (%llu MiB) to %s:%s", ctx.core.path().c_str(),
-            static_cast<unsigned long long>(ctx.core.size() >> 20), mounted->device().path.c_str(), shown.c_str());
+  const std::string where = mounted->device().path + ":" + shown;
+  log::info("saving %s (%llu MiB) to %s", ctx.core.path().c_str(),
+            static_cast<unsigned long long>(ctx.core.size() >> 20), where.c_str());
 
-  ctx.metadata.files.clear();
   // The log first: within seconds it tells why the machine crashed, even if
   // the dump itself does not make it.
   if (ctx.kernel_log) {
     const std::string& text = ctx.kernel_log->text();
     Status logged = write_dump_file(ctx, *dir, "vmcore-dmesg.txt", "vmcore-dmesg-incomplete.txt",
                                     [&](targets::AtomicFile& f) { return f.write(text.data(), text.size()); });
-    if (!logged) return logged.error();
+    if (!logged) return failed(logged.error().message);
   }
-  auto t0 = ctx.clock.now();
-  Status saved = write_dump_file(ctx, *dir, "vmcore", "vmcore-incomplete", [&](targets::AtomicFile& f) {
-    return write_vmcore(ctx, f);
-  });
-  if (!saved) return saved.error();
-  double secs = seconds_since(t0, ctx.clock);
 
-  ctx.metadata.complete = true;
-  ctx.metadata.capture_seconds = uptime_seconds() - ctx.metadata.capture_started_uptime;
-  ctx.metadata.targets.push_back(TargetAttempt{target.text, true, mounted->device().path + ":" + shown});
-  std::string json = ctx.metadata.to_json();
-  ctx.metadata.targets.pop_back();
-  Status meta = write_dump_file(ctx, *dir, "metadata.json", "metadata.json-incomplete",
-                                [&](targets::AtomicFile& f) { return f.write(json.data(), json.size()); });
-  if (!meta) return meta.error();
-  if (auto s = mounted->unmount(); !s) return s.error();
-  return format("saved %s/vmcore (%llu MiB in %.1f s) on %s", shown.c_str(),
-                static_cast<unsigned long long>(vmcore_size(ctx.metadata) >> 20), secs,
-                mounted->device().path.c_str());
+  m.space = check_space(ctx, *mounted);
+  log::info("space: %s", m.space.decision.c_str());
+  double secs = 0;
+  if (m.space.chosen_level >= 0) {
+    auto t0 = ctx.clock.now();
+    Status saved = write_dump_file(ctx, *dir, "vmcore", "vmcore-incomplete", [&](targets::AtomicFile& f) {
+      return write_vmcore(ctx, f, m.space.chosen_level);
+    });
+    secs = seconds_since(t0, ctx.clock);
+    if (saved) {
+      m.complete = true;
+    } else {
+      log::error("vmcore on %s: %s", where.c_str(), saved.error().message.c_str());
+      m.incomplete_reason = "vmcore not saved: " + saved.error().message + " (partial file removed)";
+      m.has_dump_summary = false;
+    }
+  } else {
+    m.incomplete_reason = m.space.decision;
+  }
+
+  TargetAttempt attempt{target.text, m.complete, where, m.complete ? "complete" : "log and metadata only"};
+  if (!m.complete) attempt.detail = where + ": " + m.incomplete_reason;
+  Status meta = write_log_and_metadata(ctx, *dir, attempt);
+  if (!meta) {
+    if (m.complete) return failed("metadata.json: " + meta.error().message);
+    return failed(m.incomplete_reason + "; metadata.json: " + meta.error().message);
+  }
+  if (auto s = mounted->unmount(); !s) return failed(s.error().message);
+  if (!m.complete) return TargetResult{TargetResult::kLogOnly, attempt.detail};
+  return TargetResult{TargetResult::kComplete,
+                      format("saved %s/vmcore (level %d, %llu MiB in %.1f s) on %s", shown.c_str(),
+                             m.space.chosen_level, static_cast<unsigned long long>(vmcore_size(m) >> 20), secs,
+                             mounted->device().path.c_str())};
+}
+
+// kdumpkit_test.hang=1: the job stops here for good (watchdog and deadline tests).
+void hang_if_asked(const std::string& cmdline) {
+  if (test_switch(cmdline, "hang").value_or("") != "1") return;
+  log::warn("kdumpkit_test.hang=1: the capture job hangs here on purpose");
+  for (;;) ::pause();
 }
 
 // Reads the crashed kernel's log once, for vmcore-dmesg.txt and the panic
@@ -220,6 +352,7 @@ std::string crash_directory_name(const std::string& host, int64_t crash_time) {
 }
 
 CaptureOutcome run_capture(const CapturePaths& paths) {
+  keep_console_log();
   auto fail = [](const std::string& why) { return CaptureOutcome{false, why}; };
   const double started = uptime_seconds();
 
@@ -227,7 +360,8 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
   if (!config_text) return fail(config_text.error().message);
   auto cfg = config::parse_config(*config_text, paths.config);
   if (!cfg) return fail(cfg.error().message);
-  if (auto cmdline = read_file(paths.cmdline)) {
+  auto cmdline = read_file(paths.cmdline);
+  if (cmdline) {
     if (auto s = config::apply_command_line_overrides(*cfg, *cmdline); !s) {
       log::warn("ignoring kernel command line overrides: %s", s.error().message.c_str());
     }
@@ -242,10 +376,12 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
     log::info("modules: %d loaded, %d already present, %d failed", report.loaded, report.already_present,
               report.failed);
   }
+  if (cmdline) hang_if_asked(*cmdline);
 
   auto core = vmcore::VmcoreFile::open(paths.vmcore);
   if (!core) return fail(core.error().message);
   CaptureContext ctx{paths, *cfg, *record, std::move(*core), {}, {}};
+  if (cmdline) ctx.cmdline = *cmdline;
   int64_t crash_time = 0;
   if (auto t = ctx.core.info().crash_time()) {
     crash_time = *t;
@@ -272,15 +408,20 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
   std::string failures;
   for (const auto& target : ctx.config.targets) {
     log::info("target %s (line %d)", target.text.c_str(), target.line);
-    Result<std::string> saved = Error{"this version of kdumpkit cannot save to this kind of target"};
+    TargetResult saved{TargetResult::kFailed, "this version of kdumpkit cannot save to this kind of target"};
     if (const auto* disk = std::get_if<config::DiskTarget>(&target.where)) {
       saved = save_to_disk(ctx, target, *disk);
     }
-    if (saved) return CaptureOutcome{true, *saved};
-    log::error("target %s failed: %s", target.text.c_str(), saved.error().message.c_str());
-    m.targets.push_back(TargetAttempt{target.text, false, saved.error().message});
+    if (saved.kind == TargetResult::kComplete) return CaptureOutcome{true, saved.detail};
+    if (saved.kind == TargetResult::kLogOnly) {
+      log::warn("target %s: log and metadata only: %s", target.text.c_str(), saved.detail.c_str());
+      m.targets.push_back(TargetAttempt{target.text, false, saved.detail, "log and metadata only"});
+    } else {
+      log::error("target %s failed: %s", target.text.c_str(), saved.detail.c_str());
+      m.targets.push_back(TargetAttempt{target.text, false, saved.detail, "failed"});
+    }
     if (!failures.empty()) failures += "; ";
-    failures += target.text + ": " + saved.error().message;
+    failures += target.text + ": " + saved.detail;
   }
   return fail("no target saved the dump: " + failures);
 }

@@ -10,10 +10,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
+#include "agent/console_log.h"
+#include "agent/heartbeat.h"
+#include "agent/test_switches.h"
+#include "agent/watchdog.h"
+#include "targets/block_devices.h"
 #include "util/fd.h"
 #include "util/log.h"
 
@@ -21,9 +29,21 @@ namespace kdk::agent {
 
 namespace {
 
-// The whole capture must end by then, whatever hangs (a dead NFS server, a
-// device that never answers). Generous: a 4 GiB guest takes ~70 s under TCG.
-constexpr int kDeadlineSeconds = 3600;
+// When the job shows no progress (no log line, no wait step, no byte read or
+// written) for this long, PID 1 stops feeding the watchdog, which then resets
+// the machine after its own timeout. Longer than any silent step of a
+// healthy capture (a progress line comes every second while dumping).
+constexpr int kStallSeconds = 60;
+constexpr int kWatchdogTimeoutSeconds = 30;
+constexpr const char* kWatchdogPath = "/dev/watchdog";
+
+// What PID 1 itself needs from the configuration; defaults when it cannot be read.
+struct InitSettings {
+  int deadline_s = config::Config{}.deadline_s;
+  config::FinalAction final_action = config::FinalAction::kReboot;
+  config::FinalAction failure_action = config::FinalAction::kReboot;
+  int stall_s = kStallSeconds;
+};
 
 void mount_api_filesystems() {
   struct Mount {
@@ -63,21 +83,90 @@ void ignore_signals() {
   }
 }
 
-long long monotonic_seconds() {
-  struct timespec ts {};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec;
+std::chrono::milliseconds monotonic_now() { return targets::Clock::system().now(); }
+
+InitSettings read_settings(const CapturePaths& paths) {
+  InitSettings out;
+  auto text = read_file(paths.config);
+  if (!text) return out;
+  auto cfg = config::parse_config(*text, paths.config);
+  if (!cfg) return out;
+  auto cmdline = read_file(paths.cmdline);
+  if (cmdline) (void)config::apply_command_line_overrides(*cfg, *cmdline);
+  out.deadline_s = cfg->deadline_s;
+  out.final_action = cfg->final_action;
+  out.failure_action = cfg->failure_action;
+  if (cmdline) {
+    if (auto stall = test_switch(*cmdline, "stall_s")) out.stall_s = std::max(1, std::atoi(stall->c_str()));
+  }
+  return out;
 }
 
-// Runs the job in a child; returns its outcome. Reaps every process while waiting.
-CaptureOutcome run_job_in_child(const CapturePaths& paths) {
+// Feeds the watchdog while the job progresses; opens it once its driver
+// (loaded by the job) has made /dev/watchdog appear.
+class WatchdogKeeper {
+ public:
+  WatchdogKeeper(pid_t job, int stall_s) : job_(job), monitor_(std::chrono::seconds(stall_s)), stall_s_(stall_s) {}
+
+  void tick(std::chrono::milliseconds now) {
+    if (!dog_ && now >= next_open_try_) {
+      next_open_try_ = now + std::chrono::seconds(1);
+      if (path_exists(kWatchdogPath)) {
+        auto w = Watchdog::open(kWatchdogPath, kWatchdogTimeoutSeconds);
+        if (w) {
+          log::info("watchdog %s armed (%d s timeout); fed while the capture progresses", kWatchdogPath,
+                    w->timeout_s());
+          dog_ = std::move(*w);
+        } else {
+          log::warn("watchdog: %s", w.error().message.c_str());
+          next_open_try_ = now + std::chrono::hours(24);
+        }
+      }
+    }
+    bool alive = monitor_.alive(now, heartbeat_count() + process_io_bytes(job_));
+    if (alive) {
+      if (dog_) dog_->feed();
+      stalled_logged_ = false;
+    } else if (!stalled_logged_) {
+      stalled_logged_ = true;
+      log::error("capture job made no progress for %d s%s", stall_s_,
+                 dog_ ? "; no longer feeding the watchdog" : "");
+    }
+  }
+
+  // A clean finish: the watchdog must not fire during the final action.
+  void stop() {
+    if (!dog_) return;
+    if (auto s = dog_->stop(); !s) log::warn("%s", s.error().message.c_str());
+    else log::info("watchdog stopped");
+    dog_.reset();
+  }
+
+ private:
+  pid_t job_;
+  ProgressMonitor monitor_;
+  int stall_s_;
+  std::optional<Watchdog> dog_;
+  std::chrono::milliseconds next_open_try_{0};
+  bool stalled_logged_ = false;
+};
+
+struct JobResult {
+  CaptureOutcome outcome;
+  bool deadline_reached = false;
+};
+
+// Runs the job in a child; returns its outcome. Reaps every process while
+// waiting, feeds the watchdog, and stops the job at the deadline.
+JobResult run_job_in_child(const CapturePaths& paths, const InitSettings& settings,
+                           std::optional<WatchdogKeeper>& keeper) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) {
-    return CaptureOutcome{false, std::string("pipe: ") + std::strerror(errno)};
+    return {CaptureOutcome{false, std::string("pipe: ") + std::strerror(errno)}};
   }
   pid_t child = ::fork();
   if (child < 0) {
-    return CaptureOutcome{false, std::string("fork: ") + std::strerror(errno)};
+    return {CaptureOutcome{false, std::string("fork: ") + std::strerror(errno)}};
   }
   if (child == 0) {
     ::close(pipefd[0]);
@@ -89,11 +178,12 @@ CaptureOutcome run_job_in_child(const CapturePaths& paths) {
   }
   ::close(pipefd[1]);
   UniqueFd reader(pipefd[0]);
+  keeper.emplace(child, settings.stall_s);
 
   std::string message;
   bool child_done = false;
   int child_status = 0;
-  const long long deadline = monotonic_seconds() + kDeadlineSeconds;
+  const auto deadline = monotonic_now() + std::chrono::seconds(settings.deadline_s);
   while (!child_done) {
     // Reap whatever exited: our job, or orphans re-parented to us.
     for (;;) {
@@ -106,12 +196,15 @@ CaptureOutcome run_job_in_child(const CapturePaths& paths) {
       }
     }
     if (child_done) break;
-    if (monotonic_seconds() >= deadline) {
+    auto now = monotonic_now();
+    if (now >= deadline) {
+      // No waiting for it: a job stuck in the kernel (D state) never dies.
       ::kill(child, SIGKILL);
-      ::waitpid(child, nullptr, 0);
-      return CaptureOutcome{false, "deadline of " + std::to_string(kDeadlineSeconds) +
-                                       " s reached; capture stopped"};
+      return {CaptureOutcome{false, "deadline of " + std::to_string(settings.deadline_s) +
+                                        " s reached; capture stopped"},
+              true};
     }
+    keeper->tick(now);
     struct pollfd p {reader.get(), POLLIN, 0};
     if (reader.valid() && ::poll(&p, 1, 500) > 0) {
       char buf[4096];
@@ -131,30 +224,19 @@ CaptureOutcome run_job_in_child(const CapturePaths& paths) {
     ssize_t n;
     while ((n = ::read(reader.get(), buf, sizeof buf)) > 0) message.append(buf, static_cast<size_t>(n));
   }
-  if (message.rfind("ok ", 0) == 0) return CaptureOutcome{true, message.substr(3)};
-  if (message.rfind("failed ", 0) == 0) return CaptureOutcome{false, message.substr(7)};
+  if (message.rfind("ok ", 0) == 0) return {CaptureOutcome{true, message.substr(3)}};
+  if (message.rfind("failed ", 0) == 0) return {CaptureOutcome{false, message.substr(7)}};
   if (WIFSIGNALED(child_status)) {
-    return CaptureOutcome{false, std::string("capture job killed by signal ") +
-                                     std::to_string(WTERMSIG(child_status))};
+    return {CaptureOutcome{false, std::string("capture job killed by signal ") +
+                                      std::to_string(WTERMSIG(child_status))}};
   }
-  return CaptureOutcome{false, "capture job ended without an outcome"};
-}
-
-config::FinalAction configured_final_action(const CapturePaths& paths) {
-  auto text = read_file(paths.config);
-  if (!text) return config::FinalAction::kReboot;
-  auto cfg = config::parse_config(*text, paths.config);
-  if (!cfg) return config::FinalAction::kReboot;
-  if (auto cmdline = read_file(paths.cmdline)) {
-    (void)config::apply_command_line_overrides(*cfg, *cmdline);
-  }
-  return cfg->final_action;
+  return {CaptureOutcome{false, "capture job ended without an outcome"}};
 }
 
 }  // namespace
 
-void perform_final_action(config::FinalAction action) {
-  ::sync();
+void perform_final_action(config::FinalAction action, bool sync_first) {
+  if (sync_first) ::sync();
   int how = RB_AUTOBOOT;
   if (action == config::FinalAction::kPoweroff) how = RB_POWER_OFF;
   if (action == config::FinalAction::kHalt) how = RB_HALT_SYSTEM;
@@ -172,10 +254,25 @@ void run_as_init(const CapturePaths& paths) {
   mount_api_filesystems();
   ensure_console();
   log::enable_timestamps(true);
+  keep_console_log();
+  heartbeat_init();
   log::info("capture starting (pid %d)", static_cast<int>(::getpid()));
+  const InitSettings settings = read_settings(paths);
+  log::info("deadline %d s; then %s after a complete dump, %s otherwise", settings.deadline_s,
+            config::to_string(settings.final_action), config::to_string(settings.failure_action));
 
-  CaptureOutcome outcome = run_job_in_child(paths);
-  config::FinalAction action = configured_final_action(paths);
+  std::optional<WatchdogKeeper> keeper;
+  JobResult job = run_job_in_child(paths, settings, keeper);
+  const CaptureOutcome& outcome = job.outcome;
+  config::FinalAction action = outcome.ok ? settings.final_action : settings.failure_action;
+  if (job.deadline_reached) {
+    // The job may be stuck in the kernel: sync and unmount could hang as it
+    // does, so neither is tried, and the watchdog (no longer fed) stays armed
+    // in case the final action hangs too. Everything committed is fsynced.
+    log::error("capture failed: %s; %s", outcome.summary.c_str(), config::to_string(action));
+    perform_final_action(action, false);
+  }
+  if (keeper) keeper->stop();
   // A leftover mount would make the filesystem need a check after reboot.
   ::sync();
   ::umount2(paths.mount_base.c_str(), MNT_DETACH);

@@ -1,6 +1,8 @@
 // PID 1 in the capture kernel: mounts the API filesystems, runs the capture
-// job in a child process under a deadline, reaps every child, and always
-// ends in the final action. It never returns and never exits (PID 1 exiting
+// job in a child process under a deadline (config `deadline`), feeds a
+// hardware watchdog while the job progresses, reaps every child, and always
+// ends in the final action (`final_action` after a complete dump,
+// `failure_action` otherwise). It never returns and never exits (PID 1 exiting
 // panics the kernel).
 #pragma once
 
@@ -10,8 +12,8 @@ namespace kdk::agent {
 
 [[noreturn]] void run_as_init(const CapturePaths& paths);
 
-// The final action: sync, then reboot/poweroff/halt. Used by run_as_init and
-// by `capture` when it is not PID 1 but asked to act.
-[[noreturn]] void perform_final_action(config::FinalAction action);
+// The final action: sync (unless told not to: after the deadline a sync can
+// hang on the very device that stopped the job), then reboot/poweroff/halt.
+[[noreturn]] void perform_final_action(config::FinalAction action, bool sync_first = true);
 
 }  // namespace kdk::agent

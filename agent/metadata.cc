@@ -50,12 +50,26 @@ std::string CaptureMetadata::to_json() const {
   w.end_array();
   w.begin_array("targets");
   for (const auto& t : targets) {
-    w.begin_object().string("target", t.target).boolean("ok", t.ok).string("detail", t.detail).end_object();
+    w.begin_object().string("target", t.target).boolean("ok", t.ok).string("result", t.result);
+    w.string("detail", t.detail).end_object();
   }
+  w.end_array();
+  if (space.checked) {
+    w.begin_object("space");
+    w.unsigned_number("available_bytes", space.available_bytes).unsigned_number("min_free_bytes", space.min_free_bytes);
+    w.number("requested_level", space.requested_level).number("chosen_level", space.chosen_level);
+    w.unsigned_number("dumpable_pages", space.dumpable_pages);
+    w.unsigned_number("estimated_max_bytes", space.upper_bytes).unsigned_number("estimated_bytes", space.expected_bytes);
+    w.real("seconds", space.seconds).string("decision", space.decision);
+    w.end_object();
+  }
+  w.begin_array("retention_removed");
+  for (const auto& r : retention_removed) w.string("", r);
   w.end_array();
   w.real("capture_started_uptime", capture_started_uptime);
   w.real("capture_seconds", capture_seconds);
   w.boolean("complete", complete);
+  if (!complete) w.string("incomplete_reason", incomplete_reason);
   w.end_object();
   return w.text();
 }

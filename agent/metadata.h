@@ -18,8 +18,23 @@ struct SavedFile {
 
 struct TargetAttempt {
   std::string target;  // as configured
-  bool ok = false;
+  bool ok = false;     // holds a complete dump
   std::string detail;  // where it went, or why it failed
+  std::string result;  // "complete", "log and metadata only", "failed"
+};
+
+// The free-space check before the dump (disk targets).
+struct SpaceCheck {
+  bool checked = false;
+  uint64_t available_bytes = 0;  // statvfs f_bavail, before min_free
+  uint64_t min_free_bytes = 0;
+  int requested_level = 0;
+  int chosen_level = -1;  // -1: no dump written
+  uint64_t dumpable_pages = 0;
+  uint64_t upper_bytes = 0;
+  uint64_t expected_bytes = 0;
+  double seconds = 0;    // spent estimating
+  std::string decision;  // why this level, or why no dump
 };
 
 // The dump engine's account of the vmcore it wrote.
@@ -54,6 +69,9 @@ struct CaptureMetadata {
   double capture_started_uptime = 0;  // seconds since the capture kernel booted
   double capture_seconds = 0;
   bool complete = false;
+  std::string incomplete_reason;  // why there is no complete dump here
+  SpaceCheck space;
+  std::vector<std::string> retention_removed;  // older crash directories deleted (`keep`)
 
   std::string to_json() const;
 };

@@ -22,6 +22,8 @@ Subcommand make_capture() {
             {"load-record", 0, "FILE", "what load recorded (default /etc/kdumpkit/load.conf)", &g_paths.load_record},
             {"vmcore", 0, "FILE", "the crashed kernel's memory (default /proc/vmcore)", &g_paths.vmcore},
             {"mount-dir", 0, "DIR", "where targets are mounted (default /kdumpkit/target)", &g_paths.mount_base},
+            {"cmdline", 0, "FILE", "the kernel command line with kdumpkit.* overrides (default /proc/cmdline)",
+             &g_paths.cmdline},
             {"no-modules", 0, nullptr, "do not load kernel modules", nullptr, &g_no_modules}}},
           [](const std::vector<std::string>&) {
             g_paths.load_modules = !g_no_modules;

@@ -9,35 +9,43 @@ loader::LoadOptions g_load;
 std::string g_state_dir = "/var/lib/kdumpkit";
 
 Option config_option() {
-  return {"config", 'c', "FILE", "configuration file (default /etc/kdumpkit.conf)", &g_load.initramfs.config_path};
+  return {"config", 'c', "FILE", "configuration file (default /etc/kdumpkit.conf)",
+          &g_load.initramfs.config_path};
 }
 Option release_option() {
   return {"kernel-release", 0, "RELEASE", "capture kernel release (default: the running one)",
           &g_load.initramfs.kernel_release};
 }
 Option modules_option() {
-  return {"modules-dir", 0, "DIR", "its modules (default /lib/modules/RELEASE)", &g_load.initramfs.modules_dir};
+  return {"modules-dir", 0, "DIR", "its modules (default /lib/modules/RELEASE)",
+          &g_load.initramfs.modules_dir};
 }
 Option state_option() {
   return {"state-dir", 0, "DIR", "where load keeps its state (default /var/lib/kdumpkit)", &g_state_dir};
 }
 
 Subcommand make_load() {
-  return {10,
-          {"load",
-           "Check the configuration and targets, build the capture initramfs and load the capture kernel "
-           "(kexec_file_load).",
-           "",
-           {config_option(),
-            {"kernel", 'k', "FILE", "capture kernel image (default /boot/vmlinuz-RELEASE)", &g_load.kernel},
-            {"initramfs", 'i', "FILE", "use this initramfs instead of building one", &g_load.prebuilt_initramfs},
-            {"append", 'a', "ARGS", "add to the capture kernel's command line", &g_load.append},
-            {"command-line", 0, "ARGS", "replace the capture kernel's command line entirely", &g_load.command_line},
-            release_option(), modules_option(), state_option()}},
-          [](const std::vector<std::string>&) {
-            g_load.state_dir = g_state_dir;
-            return report(loader::load(g_load));
-          }};
+  return {
+      10,
+      {"load",
+       "Check the configuration and targets, build the capture initramfs and load the capture kernel "
+       "(kexec_file_load).",
+       "",
+       {config_option(),
+        {"kernel", 'k', "FILE", "capture kernel image (default /boot/vmlinuz-RELEASE)", &g_load.kernel},
+        {"initramfs", 'i', "FILE", "use this initramfs instead of building one", &g_load.prebuilt_initramfs},
+        {"append", 'a', "ARGS", "add to the capture kernel's command line", &g_load.append},
+        {"command-line", 0, "ARGS", "replace the capture kernel's command line entirely",
+         &g_load.command_line},
+        release_option(),
+        modules_option(),
+        state_option(),
+        {"force", 0, nullptr, "arm even when a target check fails (a warning for each problem)", nullptr,
+         &g_load.force}}},
+      [](const std::vector<std::string>&) {
+        g_load.state_dir = g_state_dir;
+        return report(loader::load(g_load));
+      }};
 }
 
 Subcommand make_unload() {
@@ -47,24 +55,36 @@ Subcommand make_unload() {
 }
 
 Subcommand make_status() {
-  return {30,
-          {"status", "Show the reserved crash memory and what is loaded (exit 0 when armed, 3 when not).", "",
-           {state_option()}},
-          [](const std::vector<std::string>&) {
-            auto loaded = loader::status(g_state_dir);
-            if (!loaded) return report(loaded.error());
-            return *loaded ? 0 : 3;
-          }};
+  return {
+      30,
+      {"status",
+       "Show the reserved crash memory, what is loaded, the targets' checks (read-only), what would keep a "
+       "crash from being saved, and the latest dumps (exit 0 when armed, 3 when not).",
+       "",
+       {config_option(), state_option()}},
+      [](const std::vector<std::string>&) {
+        loader::StatusOptions so;
+        so.config_path = g_load.initramfs.config_path;
+        so.state_dir = g_state_dir;
+        auto loaded = loader::status(so);
+        if (!loaded) return report(loaded.error());
+        return *loaded ? 0 : 3;
+      }};
 }
 
 Subcommand make_initramfs() {
-  return {40,
-          {"initramfs", "Build the capture initramfs (reproducible cpio newc archive).", "",
-           {{"output", 'o', "FILE", "where to write it (required)", &g_load.initramfs.output}, config_option(),
-            release_option(), modules_option(),
-            {"binary", 0, "FILE", "the kdumpkit binary to embed as /init (default: this one)",
-             &g_load.initramfs.binary}}},
-          [](const std::vector<std::string>&) { return report(loader::build_initramfs_file(g_load.initramfs)); }};
+  return {
+      40,
+      {"initramfs",
+       "Build the capture initramfs (reproducible cpio newc archive).",
+       "",
+       {{"output", 'o', "FILE", "where to write it (required)", &g_load.initramfs.output},
+        config_option(),
+        release_option(),
+        modules_option(),
+        {"binary", 0, "FILE", "the kdumpkit binary to embed as /init (default: this one)",
+         &g_load.initramfs.binary}}},
+      [](const std::vector<std::string>&) { return report(loader::build_initramfs_file(g_load.initramfs)); }};
 }
 
 KDK_SUBCOMMAND(make_load);

@@ -186,11 +186,13 @@ Result<Config> parse_config(std::string_view text, const std::string& source) {
 
 Status apply_command_line_overrides(Config& config, std::string_view cmdline) {
   bool targets_replaced = false;
+  std::string errors;
   for (const auto& word : split_words(cmdline)) {
     if (word.rfind("kdumpkit.", 0) != 0) continue;
     size_t eq = word.find('=');
     if (eq == std::string::npos) {
-      return Error{"kernel command line: \"" + word + "\" needs a value (kdumpkit.KEY=VALUE)"};
+      errors += (errors.empty() ? "" : "; ") + ("kernel command line: \"" + word + "\" needs a value (kdumpkit.KEY=VALUE)");
+      continue;
     }
     std::string key = word.substr(9, eq - 9);
     std::string value = word.substr(eq + 1);
@@ -198,9 +200,12 @@ Status apply_command_line_overrides(Config& config, std::string_view cmdline) {
       config.targets.clear();
       targets_replaced = true;
     }
+    // One bad word must not cost the others: apply every good override,
+    // then report the bad ones together.
     Status s = apply(config, key, value, 0, "kernel command line");
-    if (!s) return s;
+    if (!s) errors += (errors.empty() ? "" : "; ") + s.error().message;
   }
+  if (!errors.empty()) return Error{errors};
   return {};
 }
 

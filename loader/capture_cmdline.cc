@@ -36,9 +36,10 @@ std::vector<std::string> split_kernel_cmdline(std::string_view s) {
   return out;
 }
 
-std::string capture_cmdline(std::string_view running, std::string_view append) {
+std::string capture_cmdline(std::string_view running, std::string_view append, int nr_cpus) {
   static const std::vector<std::string> kDropped = {"crashkernel", "BOOT_IMAGE", "initrd"};
-  static const std::vector<std::string> kAdded = {"irqpoll", "nr_cpus=1", "reset_devices"};
+  const std::vector<std::string> kAdded = {"irqpoll", "nr_cpus=" + std::to_string(nr_cpus < 1 ? 1 : nr_cpus),
+                                           "reset_devices"};
 
   std::vector<std::string> extra = split_kernel_cmdline(append);
   std::vector<std::string> tail = kAdded;

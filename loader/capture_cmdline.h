@@ -1,7 +1,8 @@
 // The capture kernel's command line, derived from the running kernel's:
 // crashkernel= and BOOT_IMAGE= are dropped (the capture kernel must not
 // reserve memory itself, and the image name is meaningless there), and what
-// distributions add on x86-64 is appended: irqpoll nr_cpus=1 reset_devices.
+// distributions add on x86-64 is appended: irqpoll nr_cpus=N reset_devices
+// (N is the configuration's nr_cpus, 1 by default).
 #pragma once
 
 #include <string>
@@ -15,7 +16,8 @@ namespace kdk::loader {
 std::vector<std::string> split_kernel_cmdline(std::string_view cmdline);
 
 // `running` is /proc/cmdline; `append` is added last and wins over what it
-// repeats (a later nr_cpus= overrides the default one).
-std::string capture_cmdline(std::string_view running, std::string_view append);
+// repeats (a later nr_cpus= overrides the default one). `load` passes the
+// configuration's capture_args followed by --append as `append`.
+std::string capture_cmdline(std::string_view running, std::string_view append, int nr_cpus = 1);
 
 }  // namespace kdk::loader

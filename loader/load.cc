@@ -6,19 +6,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 
 #include "config/key_value.h"
 #include "initramfs/capture_initramfs.h"
 #include "loader/capture_cmdline.h"
+#include "loader/config_check.h"
+#include "loader/dump_history.h"
+#include "loader/initramfs_stamp.h"
 #include "loader/kexec_file.h"
+#include "loader/target_check.h"
 #include "loader/target_modules.h"
 #include "util/fd.h"
 #include "util/format.h"
 #include "util/log.h"
+#include "util/sha256.h"
 #include "util/text.h"
 
 namespace kdk::loader {
@@ -26,7 +33,7 @@ namespace kdk::loader {
 namespace {
 
 constexpr const char* kCrashSizePath = "/sys/kernel/kexec_crash_size";
-constexpr const char* kCrashLoadedPath = "/sys/kernel/kexec_crash_loaded";
+constexpr size_t kDumpsShown = 5;  // status: the latest dumps over all targets
 
 std::string running_release() {
   struct utsname u {};
@@ -77,45 +84,140 @@ ResolvedInitramfs resolve(const InitramfsOptions& o) {
   return r;
 }
 
-// Reads and checks the configuration and every target; builds the archive.
-Result<initramfs::CaptureInitramfs> prepare_initramfs(const InitramfsOptions& o) {
-  auto text = read_file(o.config_path);
-  if (!text) return text.error();
-  auto cfg = config::parse_config(*text, o.config_path);
-  if (!cfg) return cfg.error();
+std::string bullet_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += "\n  " + i;
+  return out;
+}
 
-  TargetModules tm = modules_for_targets(*cfg);
-  std::string problems;
-  for (const auto& c : tm.checks) {
-    if (c.ok) {
-      log::info("target %s: %s", c.target.c_str(), c.detail.c_str());
-    } else {
-      problems += format("\n  %s:%d: target %s: %s", o.config_path.c_str(), c.line, c.target.c_str(),
-                         c.detail.c_str());
+// Orders "SOURCE:LINE: ..." messages by line, so the file reads top to bottom.
+void sort_by_line(std::vector<std::string>& messages, const std::string& source) {
+  auto line_of = [&](const std::string& m) {
+    unsigned long long n = 0;
+    if (m.rfind(source + ":", 0) != 0) return ~0ULL;
+    size_t end = m.find(':', source.size() + 1);
+    if (end == std::string::npos ||
+        !parse_u64(std::string_view(m).substr(source.size() + 1, end - source.size() - 1), n)) {
+      return ~0ULL;
     }
-  }
-  if (!problems.empty()) return Error{"refusing to continue, a target is not usable:" + problems};
+    return n;
+  };
+  std::stable_sort(messages.begin(), messages.end(),
+                   [&](const std::string& a, const std::string& b) { return line_of(a) < line_of(b); });
+}
 
+// The configuration and its targets as checked; `problems` are the targets'.
+struct Checked {
+  std::string text;
+  config::Config config;
+  std::vector<TargetCheck> checks;
+  std::vector<std::string> problems;
+};
+
+// Reads the configuration (refusing on any error, all of them listed) and
+// checks every target.
+Result<Checked> check_all(const std::string& config_path, CheckMode mode) {
+  auto text = read_file(config_path);
+  if (!text) return text.error();
+  ConfigCheck cc = check_config(*text, config_path);
+  Checked out;
+  out.text = *text;
+  std::vector<std::string> problems = cc.problems;
+  if (cc.config) {
+    out.config = *cc.config;
+    TargetCheckOptions opt;
+    opt.mode = mode;
+    out.checks = check_targets(out.config, opt);
+    for (const auto& c : out.checks) {
+      if (c.ok()) log::info("target %s: %s", c.target.c_str(), c.summary.c_str());
+    }
+    out.problems = describe_problems(out.checks, config_path);
+    problems.insert(problems.end(), out.problems.begin(), out.problems.end());
+  }
+  sort_by_line(problems, config_path);
+  if (!cc.problems.empty()) {
+    return Error{format("refusing to arm: %zu problem%s (configuration errors can't be forced: the capture "
+                        "kernel reads the same file):",
+                        problems.size(), problems.size() == 1 ? "" : "s") +
+                 bullet_list(problems)};
+  }
+  return out;
+}
+
+initramfs::CaptureInitramfsInputs initramfs_inputs(const InitramfsOptions& o, const Checked& checked) {
   ResolvedInitramfs r = resolve(o);
   initramfs::CaptureInitramfsInputs in;
   in.binary_path = o.binary.empty() ? "/proc/self/exe" : o.binary;
-  in.config_text = *text;
+  in.config_text = checked.text;
   in.host = host_name();
   in.kernel_release = r.release;
   in.modules_dir = r.modules_dir;
-  in.modules = tm.modules;
-  return initramfs::build_capture_initramfs(in);
+  in.modules = modules_for_targets(checked.config, checked.checks);
+  return in;
 }
 
 Status write_archive(const initramfs::CaptureInitramfs& ird, const std::string& path) {
   return replace_file(path, [&](int fd) { return ird.archive.write_to(fd, path); });
 }
 
+Result<std::string> stamp_of(const initramfs::CaptureInitramfsInputs& in,
+                             const initramfs::CaptureInitramfs& ird) {
+  StampInputs s;
+  s.kernel_release = in.kernel_release;
+  s.config_text = in.config_text;
+  s.binary_path = in.binary_path;
+  for (const auto& m : ird.record.modules) s.module_paths.push_back(in.modules_dir + "/" + m);
+  s.load_record = ird.record.serialize();
+  return make_stamp(s);
+}
+
+// Builds the image at `path` unless its stamp says the inputs are unchanged.
+Status ensure_initramfs(const initramfs::CaptureInitramfsInputs& in, const std::string& path) {
+  auto ird = initramfs::build_capture_initramfs(in);
+  if (!ird) return ird.error();
+  auto stamp = stamp_of(in, *ird);
+  if (!stamp) return stamp.error();
+  const std::string stamp_path = path + ".stamp";
+  std::vector<std::string> changed = {"no image"};
+  if (path_exists(path)) {
+    auto old = read_file(stamp_path);
+    changed = stamp_changes(old ? *old : std::string(), *stamp);
+  }
+  if (changed.empty()) {
+    log::info("initramfs up to date: %s", path.c_str());
+    return {};
+  }
+  std::string what;
+  for (const auto& c : changed) what += (what.empty() ? "" : ", ") + c;
+  log::info("rebuilding: %s", what.c_str());
+  ::unlink(stamp_path.c_str());
+  if (auto s = write_archive(*ird, path); !s) return s;
+  if (auto s = replace_file(stamp_path,
+                            [&](int fd) { return write_all(fd, stamp->data(), stamp->size(), stamp_path); });
+      !s) {
+    return s;
+  }
+  struct stat st {};
+  ::stat(path.c_str(), &st);
+  log::info("capture initramfs %s: %lld KiB, %zu modules", path.c_str(),
+            static_cast<long long>(st.st_size / 1024), ird->record.modules.size());
+  return {};
+}
+
+std::string initramfs_path_for(const std::string& state_dir, const std::string& release) {
+  return state_dir + "/initramfs-" + release + ".img";
+}
+
 }  // namespace
 
 Status build_initramfs_file(const InitramfsOptions& o) {
   if (o.output.empty()) return Error{"initramfs: an output file is required (-o FILE)"};
-  auto ird = prepare_initramfs(o);
+  auto checked = check_all(o.config_path, CheckMode::kReadOnly);
+  if (!checked) return checked.error();
+  if (!checked->problems.empty()) {
+    return Error{"refusing to continue, a target is not usable:" + bullet_list(checked->problems)};
+  }
+  auto ird = initramfs::build_capture_initramfs(initramfs_inputs(o, *checked));
   if (!ird) return ird.error();
   if (auto s = write_archive(*ird, o.output); !s) return s;
   log::info("wrote %s (%zu modules)", o.output.c_str(), ird->record.modules.size());
@@ -124,6 +226,17 @@ Status build_initramfs_file(const InitramfsOptions& o) {
 
 Status load(const LoadOptions& o) {
   if (::geteuid() != 0) return Error{"load must run as root (it calls kexec_file_load)"};
+  auto checked = check_all(o.initramfs.config_path, CheckMode::kWrite);
+  if (!checked) return checked.error();
+  if (!checked->problems.empty()) {
+    if (!o.force) {
+      return Error{format("refusing to arm: %zu problem%s (--force arms anyway):", checked->problems.size(),
+                          checked->problems.size() == 1 ? "" : "s") +
+                   bullet_list(checked->problems)};
+    }
+    for (const auto& p : checked->problems) log::warn("--force: arming despite: %s", p.c_str());
+  }
+
   auto reserved = read_number_file(kCrashSizePath);
   if (!reserved) return reserved.error();
   if (*reserved == 0) {
@@ -139,28 +252,23 @@ Status load(const LoadOptions& o) {
   std::string initramfs_path = o.prebuilt_initramfs;
   if (initramfs_path.empty()) {
     if (auto s = make_dir(o.state_dir); !s) return s;
-    initramfs_path = o.state_dir + "/initramfs-" + r.release + ".img";
-    auto ird = prepare_initramfs(o.initramfs);
-    if (!ird) return ird.error();
-    if (auto s = write_archive(*ird, initramfs_path); !s) return s;
-    struct stat st {};
-    ::stat(initramfs_path.c_str(), &st);
-    log::info("capture initramfs %s: %lld KiB, %zu modules", initramfs_path.c_str(),
-              static_cast<long long>(st.st_size / 1024), ird->record.modules.size());
+    initramfs_path = initramfs_path_for(o.state_dir, r.release);
+    if (auto s = ensure_initramfs(initramfs_inputs(o.initramfs, *checked), initramfs_path); !s) return s;
   }
 
   std::string cmdline = o.command_line;
   if (cmdline.empty()) {
     auto running = read_file("/proc/cmdline");
     if (!running) return running.error();
-    cmdline = capture_cmdline(*running, o.append);
+    cmdline =
+        capture_cmdline(*running, checked->config.capture_args + " " + o.append, checked->config.nr_cpus);
   }
   if (auto s = load_crash_kernel(kernel, initramfs_path, cmdline); !s) return s;
 
   if (auto s = make_dir(o.state_dir); !s) return s;
-  std::string state = format("kernel = %s\ninitramfs = %s\ncommand_line = %s\nloaded_at = %lld\n",
-                             kernel.c_str(), initramfs_path.c_str(), cmdline.c_str(),
-                             static_cast<long long>(::time(nullptr)));
+  std::string state =
+      format("kernel = %s\ninitramfs = %s\ncommand_line = %s\nloaded_at = %lld\n", kernel.c_str(),
+             initramfs_path.c_str(), cmdline.c_str(), static_cast<long long>(::time(nullptr)));
   if (auto s = write_file(o.state_dir + "/loaded.conf", state, 0600); !s) {
     log::warn("could not record the loaded state: %s", s.error().message.c_str());
   }
@@ -177,38 +285,136 @@ Status unload(const std::string& state_dir) {
   return {};
 }
 
-Result<bool> status(const std::string& state_dir) {
-  auto reserved = read_number_file(kCrashSizePath);
-  auto loaded = read_number_file(kCrashLoadedPath);
-  if (!loaded) return loaded.error();
-  std::printf("crash memory reserved: %s\n",
-              reserved ? format("%llu MiB", *reserved >> 20).c_str() : reserved.error().message.c_str());
-  std::printf("capture kernel loaded: %s\n", *loaded ? "yes" : "no");
-  if (reserved && *reserved == 0) {
-    std::printf("warning: no crash memory: add crashkernel=256M to the kernel command line and reboot\n");
-  }
+namespace {
+
+std::string utc_time(time_t t) {
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char when[40];
+  strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return when;
+}
+
+// Prints loaded.conf; returns the initramfs it names ("" when none).
+std::string print_load_record(const std::string& state_dir) {
+  std::string initramfs;
   auto state = read_file(state_dir + "/loaded.conf");
-  if (*loaded && state) {
-    auto kvs = config::parse_key_values(*state, state_dir + "/loaded.conf");
+  if (!state) return initramfs;
+  auto kvs = config::parse_key_values(*state, state_dir + "/loaded.conf");
+  if (!kvs) return initramfs;
+  for (const auto& kv : *kvs) {
+    if (kv.key == "loaded_at") {
+      std::printf("loaded at: %s\n", utc_time(static_cast<time_t>(std::atoll(kv.value.c_str()))).c_str());
+      continue;
+    }
+    if (kv.key == "initramfs") initramfs = kv.value;
+    std::string key = kv.key;
+    for (char& c : key) {
+      if (c == '_') c = ' ';
+    }
+    std::printf("%s: %s\n", key.c_str(), kv.value.c_str());
+  }
+  return initramfs;
+}
+
+// Whether the configuration changed since `initramfs` was built: by the
+// config digest in its stamp when it has one (load may keep an image whose
+// inputs are unchanged), else by modification time.
+std::optional<std::string> config_newer_than(const std::string& config_path, const std::string& initramfs) {
+  const std::string stale = "the configuration " + config_path + " changed after the loaded initramfs " +
+                            initramfs + " was built: run kdumpkit load again";
+  auto stamp = read_file(initramfs + ".stamp");
+  auto text = read_file(config_path);
+  if (stamp && text) {
+    auto kvs = config::parse_key_values(*stamp, initramfs + ".stamp");
     if (kvs) {
       for (const auto& kv : *kvs) {
-        if (kv.key == "loaded_at") {
-          time_t t = static_cast<time_t>(std::atoll(kv.value.c_str()));
-          struct tm tm {};
-          gmtime_r(&t, &tm);
-          char when[40];
-          strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
-          std::printf("loaded at: %s\n", when);
-        } else {
-          std::string key = kv.key;
-          for (char& c : key) if (c == '_') c = ' ';
-          std::printf("%s: %s\n", key.c_str(), kv.value.c_str());
+        if (kv.key == "config") {
+          if (kv.value == sha256_hex(text->data(), text->size())) return std::nullopt;
+          return stale;
         }
       }
     }
-  } else if (*loaded) {
-    std::printf("(loaded by another tool: no kdumpkit record in %s)\n", state_dir.c_str());
   }
+  struct stat config_st {};
+  struct stat image_st {};
+  if (::stat(config_path.c_str(), &config_st) == 0 && ::stat(initramfs.c_str(), &image_st) == 0 &&
+      config_st.st_mtime > image_st.st_mtime) {
+    return stale;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<bool> status(const StatusOptions& o) {
+  std::vector<std::string> warnings;
+  auto reserved = read_number_file(o.sys_kernel + "/kexec_crash_size");
+  auto loaded_file = read_number_file(o.sys_kernel + "/kexec_crash_loaded");
+  Result<unsigned long long> loaded = loaded_file ? *loaded_file : 0ULL;
+  std::printf("crash memory reserved: %s\n",
+              reserved ? format("%llu MiB", *reserved >> 20).c_str() : reserved.error().message.c_str());
+  std::printf("capture kernel loaded: %s\n", *loaded ? "yes" : loaded_file ? "no" : "unknown");
+  if (!loaded_file)
+    warnings.push_back("this kernel can't load a crash kernel: " + loaded_file.error().message);
+  if (reserved && *reserved == 0) {
+    warnings.push_back(
+        "no crash memory is reserved: add crashkernel=256M to the kernel command line and reboot");
+  }
+  if (!*loaded)
+    warnings.push_back("no capture kernel is loaded: a crash now saves nothing (run kdumpkit load)");
+
+  std::string initramfs;
+  if (*loaded) {
+    if (path_exists(o.state_dir + "/loaded.conf")) {
+      initramfs = print_load_record(o.state_dir);
+    } else {
+      std::printf("(loaded by another tool: no kdumpkit record in %s)\n", o.state_dir.c_str());
+    }
+  }
+
+  auto oops = read_number_file(o.proc_sys + "/kernel/panic_on_oops");
+  if (oops && *oops == 0) {
+    warnings.push_back(
+        "kernel.panic_on_oops is 0: an oops does not panic, so it produces no dump "
+        "(sysctl kernel.panic_on_oops=1)");
+  }
+
+  if (*loaded && !initramfs.empty()) {
+    if (auto stale = config_newer_than(o.config_path, initramfs)) warnings.push_back(*stale);
+  }
+
+  // The targets, checked without writing; and the dumps already on them.
+  auto text = read_file(o.config_path);
+  if (!text) {
+    warnings.push_back(text.error().message);
+  } else {
+    ConfigCheck cc = check_config(*text, o.config_path);
+    for (const auto& p : cc.problems) warnings.push_back(p);
+    if (cc.config) {
+      TargetCheckOptions opt;
+      opt.mode = CheckMode::kReadOnly;
+      std::vector<std::pair<DumpSummary, std::string>> dumps;  // with the target's text
+      auto checks = check_targets(*cc.config, opt, [&](TargetCheck& c, const std::string& dir) {
+        for (auto& d : find_dumps(dir, kDumpsShown)) dumps.emplace_back(std::move(d), c.target);
+      });
+      std::stable_sort(dumps.begin(), dumps.end(),
+                       [](const auto& a, const auto& b) { return a.first.crash_time > b.first.crash_time; });
+      if (dumps.size() > kDumpsShown) dumps.resize(kDumpsShown);
+      std::vector<std::string> dump_lines;
+      for (const auto& [d, t] : dumps) dump_lines.push_back(describe_dump(d) + " (on " + t + ")");
+      for (const auto& c : checks) {
+        std::printf("target %s (line %d): %s\n", c.target.c_str(), c.line,
+                    c.ok() ? c.summary.c_str() : "NOT USABLE");
+      }
+      for (const auto& p : describe_problems(checks, o.config_path)) warnings.push_back(p);
+      if (!dump_lines.empty()) {
+        std::printf("latest dumps:\n");
+        for (const auto& l : dump_lines) std::printf("  %s\n", l.c_str());
+      }
+    }
+  }
+  for (const auto& w : warnings) std::printf("warning: %s\n", w.c_str());
   return *loaded != 0;
 }
 

@@ -19,19 +19,33 @@ struct InitramfsOptions {
 
 struct LoadOptions {
   InitramfsOptions initramfs;
-  std::string kernel;           // default: /boot/vmlinuz-<release>
+  std::string kernel;              // default: /boot/vmlinuz-<release>
   std::string prebuilt_initramfs;  // use this file instead of building one
-  std::string append;           // added to the derived capture command line
-  std::string command_line;     // replaces the derived command line entirely
+  std::string append;              // added to the derived capture command line
+  std::string command_line;        // replaces the derived command line entirely
   std::string state_dir = "/var/lib/kdumpkit";
+  bool force = false;  // arm despite target problems (each is warned about)
 };
 
-// Validates the configuration and targets, builds the capture initramfs
-// (unless prebuilt), loads it with the kernel via kexec_file_load.
+struct StatusOptions {
+  std::string config_path = config::kDefaultConfigPath;
+  std::string state_dir = "/var/lib/kdumpkit";
+  std::string proc_sys = "/proc/sys";  // tests point these elsewhere
+  std::string sys_kernel = "/sys/kernel";
+};
+
+// Validates the configuration and checks every target (device, filesystem,
+// writable directory, free space), refusing with every problem found, each
+// naming its line (--force arms despite target problems, never despite
+// configuration errors: the capture kernel would reject the same file).
+// Rebuilds the capture initramfs when its inputs changed (unless prebuilt),
+// and loads it with the kernel via kexec_file_load.
 Status load(const LoadOptions& options);
 Status unload(const std::string& state_dir);
-// Prints the state; the result says whether a capture kernel is loaded.
-Result<bool> status(const std::string& state_dir);
+// Prints the state, the targets' checks (read-only), warnings about what
+// would keep a crash from producing a dump, and the latest dumps; the result
+// says whether a capture kernel is loaded.
+Result<bool> status(const StatusOptions& options);
 // Builds the capture initramfs into options.output.
 Status build_initramfs_file(const InitramfsOptions& options);
 

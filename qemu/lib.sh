@@ -16,6 +16,8 @@
 #   KDUMPKIT_KERNEL_PACKAGE the kernel package to fetch (default: whatever
 #                           linux-image-amd64 depends on)
 #   KDUMPKIT_KEEP=1         keep the work dir even on success
+#   KDK_EXTRA_GUEST_MODULES more modules for the first initramfs (scenarios)
+#   KDK_QEMU_EXTRA          more QEMU arguments, split on white space (scenarios)
 
 KDK_QEMU_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -270,7 +272,8 @@ kdk_fill_first_initramfs() {
     cp "$KDK_VMLINUZ" "$st/boot/vmlinuz-$KDK_KREL" &&
     cp "$KDK_GUEST_ROOT/$moddir"/modules.* "$st/$moddir"/ || return 1
   # shellcheck disable=SC2086
-  mods=$(kdk_module_closure "$KDK_GUEST_ROOT" "$KDK_KREL" $KDK_GUEST_MODULES) && [ -n "$mods" ] || return 1
+  mods=$(kdk_module_closure "$KDK_GUEST_ROOT" "$KDK_KREL" $KDK_GUEST_MODULES ${KDK_EXTRA_GUEST_MODULES:-}) &&
+    [ -n "$mods" ] || return 1
   # shellcheck disable=SC2086
   (cd "$KDK_GUEST_ROOT/$moddir" && cp --parents $mods "$st/$moddir"/) || return 1
   printf 'target = disk:LABEL=%s:%s\n' "$KDK_TARGET_LABEL" "$KDK_TARGET_DIR" >"$st/etc/kdumpkit.conf" &&
@@ -318,8 +321,10 @@ kdk_make_disks() {
 kdk_boot() {
   local dir=$1 initrd=$2 live=${3:-0}
   local accel=${KDUMPKIT_QEMU_ACCEL:-tcg} limit=${KDUMPKIT_QEMU_TIMEOUT:-600}
-  local cpu=() rc=0 extra=()
+  local cpu=() rc=0 extra=() more=()
   [ -f "$dir/vdc.img" ] && extra=(-drive "file=$dir/vdc.img,format=raw,if=virtio")
+  # More QEMU arguments (qemu/e2e-scenarios.sh: watchdog, NVMe), split on white space.
+  [ -n "${KDK_QEMU_EXTRA:-}" ] && read -ra more <<<"$KDK_QEMU_EXTRA" && extra+=("${more[@]}")
   case $accel in
   tcg) [ -n "${KDUMPKIT_QEMU_CPU:-}" ] && cpu=(-cpu "$KDUMPKIT_QEMU_CPU") ;;
   kvm) cpu=(-cpu "${KDUMPKIT_QEMU_CPU:-host}") ;;

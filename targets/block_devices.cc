@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
+#include "targets/gpt.h"
 #include "util/fd.h"
 
 namespace kdk::targets {
@@ -53,6 +55,26 @@ bool matches(const config::DeviceSpec& spec, const BlockDevice& dev) {
   return false;
 }
 
+// The PARTUUID of `name` when it is a partition: sysfs links it under its
+// disk (.../block/sda/sda1) and gives its number in `partition`.
+std::string partition_uuid(const std::string& sysfs_block, const std::string& dev_dir, const std::string& name) {
+  auto number = read_file(sysfs_block + "/" + name + "/partition");
+  if (!number) return {};
+  unsigned partno = static_cast<unsigned>(std::strtoul(number->c_str(), nullptr, 10));
+  char real[PATH_MAX];
+  if (!::realpath((sysfs_block + "/" + name).c_str(), real)) return {};
+  std::string dir = real;
+  size_t slash = dir.find_last_of('/');
+  if (slash == std::string::npos || slash == 0) return {};
+  std::string parent = basename_of(dir.substr(0, slash));
+  unsigned sector = 512;
+  if (auto lbs = read_file(sysfs_block + "/" + parent + "/queue/logical_block_size")) {
+    sector = static_cast<unsigned>(std::strtoul(lbs->c_str(), nullptr, 10));
+  }
+  auto uuid = read_partuuid(dev_dir + "/" + parent, partno, sector);
+  return uuid ? *uuid : std::string();
+}
+
 }  // namespace
 
 Clock Clock::system() {
@@ -80,7 +102,7 @@ std::vector<BlockDevice> scan_block_devices(const std::string& sysfs_block, cons
     std::string path = dev_dir + "/" + name;
     auto fs = probe_device(path);
     if (!fs || !fs->has_value()) continue;
-    out.push_back(BlockDevice{name, path, **fs});
+    out.push_back(BlockDevice{name, path, **fs, partition_uuid(sysfs_block, dev_dir, name)});
   }
   return out;
 }
@@ -107,7 +129,8 @@ Result<BlockDevice> wait_for_device(const config::DeviceSpec& spec, std::chrono:
   std::string found;
   for (const auto& dev : seen) {
     if (!found.empty()) found += ", ";
-    found += dev.path + " (" + dev.fs.type + " LABEL=" + dev.fs.label + " UUID=" + dev.fs.uuid + ")";
+    found += dev.path + " (" + dev.fs.type + " LABEL=" + dev.fs.label + " UUID=" + dev.fs.uuid +
+             (dev.partuuid.empty() ? std::string() : " PARTUUID=" + dev.partuuid) + ")";
   }
   return Error{"no device with " + spec.describe() + " after " +
                std::to_string(timeout.count() / 1000) + " s; filesystems seen: " +

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,6 +57,12 @@ Result<std::string> MountedDisk::make_crash_directory(const std::string& name) {
     if (errno != EEXIST) return Error::from_errno(errno, "mkdir " + path);
   }
   return Error{"could not create a crash directory under " + root_ + " named " + name};
+}
+
+Result<uint64_t> MountedDisk::available_bytes() const {
+  struct statvfs st {};
+  if (::statvfs(root_.c_str(), &st) != 0) return Error::from_errno(errno, "statvfs " + root_);
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 Status MountedDisk::unmount() {
@@ -122,6 +129,14 @@ Status AtomicFile::commit() {
   fd_.reset();
   if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
     return Error::from_errno(errno, "rename " + temp_path_ + " to " + final_path_);
+  }
+  return fsync_path(dir_);
+}
+
+Status AtomicFile::discard() {
+  fd_.reset();
+  if (::unlink(temp_path_.c_str()) != 0 && errno != ENOENT) {
+    return Error::from_errno(errno, "remove " + temp_path_);
   }
   return fsync_path(dir_);
 }

@@ -32,6 +32,9 @@ class MountedDisk {
   // suffix "-1", "-2", ... is added. Returns the directory's path.
   Result<std::string> make_crash_directory(const std::string& name);
 
+  // Free bytes for an unprivileged writer (statvfs f_bavail) under root().
+  Result<uint64_t> available_bytes() const;
+
   // Syncs and unmounts; the destructor does this too, ignoring errors.
   Status unmount();
 
@@ -56,6 +59,8 @@ class AtomicFile {
   int fd() { external_writes_ = true; return fd_.get(); }
   // fsync, rename to the final name, fsync the directory.
   Status commit();
+  // Closes and deletes the incomplete file (a failed write leaves nothing).
+  Status discard();
   uint64_t bytes_written() const { return written_; }
   // SHA-256 of everything written, available after commit().
   const std::string& sha256() const { return digest_; }

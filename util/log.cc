@@ -11,6 +11,7 @@ namespace kdk::log {
 namespace {
 
 bool g_timestamps = false;
+LineHook g_hook = nullptr;
 
 void emit(const char* level, const char* fmt, va_list args) {
   char body[2048];
@@ -30,11 +31,14 @@ void emit(const char* level, const char* fmt, va_list args) {
   // One write per line so lines from several processes do not interleave.
   ssize_t ignored = ::write(STDERR_FILENO, line, len);
   (void)ignored;
+  if (g_hook) g_hook(line, len);
 }
 
 }  // namespace
 
 void enable_timestamps(bool on) { g_timestamps = on; }
+
+void set_line_hook(LineHook hook) { g_hook = hook; }
 
 void info(const char* fmt, ...) {
   va_list a;

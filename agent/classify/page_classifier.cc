@@ -67,7 +67,7 @@ const PfnRange* range_after(const std::vector<PfnRange>& v, uint64_t pfn) {
 
 RamLayout RamLayout::from_loads(const std::vector<vmcore::LoadSegment>& loads, uint64_t page_size) {
   RamLayout l;
-  std::vector<PfnRange> ram, classified;
+  std::vector<PfnRange> ram, classified, nodata, missing;
   for (const auto& seg : loads) {
     if (seg.mem_size == 0) continue;
     uint64_t end_paddr = seg.phys_addr + seg.mem_size;
@@ -77,9 +77,27 @@ RamLayout RamLayout::from_loads(const std::vector<vmcore::LoadSegment>& loads, u
     classified.push_back(
         {(seg.phys_addr + page_size - 1) / page_size, (file_end + page_size - 1) / page_size});
     l.max_pfn = std::max(l.max_pfn, (end_paddr + page_size - 1) / page_size);
+    uint64_t nodata_first = (file_end + page_size - 1) / page_size;
+    uint64_t nodata_end = (end_paddr + page_size - 1) / page_size;
+    nodata.push_back({nodata_first, nodata_end});
+    if (seg.missing_bytes != 0) {
+      uint64_t promised = seg.phys_addr + std::min(seg.file_size + seg.missing_bytes, seg.mem_size);
+      missing.push_back({nodata_first, std::min(nodata_end, (promised + page_size - 1) / page_size)});
+    }
   }
   l.ram = merge(std::move(ram));
   l.classified = merge(std::move(classified));
+  // A pfn with data in any segment (overlapping headers) has data.
+  for (auto& r : merge(std::move(nodata))) {
+    for (uint64_t p = r.first; p < r.end;) {
+      const PfnRange* c = range_after(l.classified, p);
+      uint64_t stop = c ? std::min(r.end, std::max(p, c->first)) : r.end;
+      if (stop > p) l.nodata.push_back({p, stop});
+      if (!c || c->first >= r.end) break;
+      p = c->end;
+    }
+  }
+  l.missing = merge(std::move(missing));
   return l;
 }
 
@@ -133,9 +151,10 @@ void PageClassifier::note_damage(uint64_t first, uint64_t end, const std::string
   if (!out->record_damage) return;
   // Each damaged pfn is reported once even though the writer filters every
   // cycle twice: report only what lies above everything reported so far.
-  uint64_t high = damage_.empty() ? 0 : damage_.back().end_pfn;
+  uint64_t high = damage_reported_end_;
   if (end <= high) return;
   first = std::max(first, high);
+  damage_reported_end_ = end;
   if (!damage_.empty() && damage_.back().end_pfn == first && damage_.back().what == what) {
     damage_.back().end_pfn = end;
     return;
@@ -205,6 +224,12 @@ void PageClassifier::walk_chunk(uint64_t from, uint64_t to, uint64_t chunk_end, 
     const uint8_t* page = buffer_.data() + i * size;
     const uint8_t* next = (pfn + 1 < buf_end && !bad_[i + 1]) ? page + size : nullptr;
     PageDecision d = rules_->decide(pfn, page, next);
+    if (d.cls == PageClass::kBadFreeOrder) {
+      // A buddy page of an order the kernel cannot have: garbage where a
+      // struct page should be. Kept (as makedumpfile does), and recorded.
+      if (bad_end != 0) flush_bad();
+      note_damage(pfn, pfn + 1, "implausible struct page (free page of an impossible order): kept", out);
+    }
     if (!d.excluded()) {
       ++pfn;
       continue;
@@ -314,6 +339,13 @@ Status PageClassifier::filter(uint64_t start_pfn, uint64_t end_pfn, dump::PfnBit
       if (ram.test(p)) dumpable.set(p);
     }
   }
+  // No data in the file, nothing to dump, kept or not (a truncated file's
+  // lost part is recorded once, by make_page_filter).
+  for (const PfnRange* r = range_after(ram_.nodata, start_pfn); r && r->first < end_pfn;
+       r = range_after(ram_.nodata, r->end)) {
+    set_range(dumpable, r->first, r->end, false);
+    if (r->end >= end_pfn) break;
+  }
   counts_.dumped += popcount(dumpable);
   return {};
 }
@@ -342,8 +374,20 @@ Result<std::unique_ptr<PageClassifier>> make_page_filter(const vmcore::VmcoreFil
     }
   }
   if (!problem.empty()) log::warn("%s", problem.c_str());
-  return std::make_unique<PageClassifier>(std::move(ram), std::move(source), std::move(problem), dump_level,
-                                          max_pfn);
+  std::vector<PfnRange> missing = ram.missing;
+  auto filter = std::make_unique<PageClassifier>(std::move(ram), std::move(source), std::move(problem),
+                                                 dump_level, max_pfn);
+  // What is wrong with the file itself (a damaged note, a truncated file)
+  // goes on record even when the pages could be classified.
+  for (const auto& p : core.problems()) filter->add_damage({0, 0, p});
+  // Pages a truncated file lost are RAM but not dumped: a reader of the dump
+  // then says "excluded" instead of showing zeros the machine never held.
+  for (const auto& r : missing) {
+    filter->add_damage({r.first, r.end,
+                        format("missing from the vmcore (truncated: the file ends at byte %llu): not dumped",
+                               static_cast<unsigned long long>(core.size()))});
+  }
+  return filter;
 }
 
 }  // namespace kdk::classify

@@ -39,6 +39,12 @@ struct PfnRange {
 struct RamLayout {
   std::vector<PfnRange> ram;         // bitmap1
   std::vector<PfnRange> classified;  // struct page is looked at
+  // RAM without data (makedumpfile's exclude_nodata_pages): from the
+  // round-up of p_paddr + p_filesz to the round-up of p_paddr + p_memsz.
+  // Never dumped: there is nothing to read.
+  std::vector<PfnRange> nodata;
+  // The part of `nodata` that a truncated file lost (p_filesz promised it).
+  std::vector<PfnRange> missing;
   uint64_t max_pfn = 0;              // round-up of the highest p_paddr + p_memsz
   static RamLayout from_loads(const std::vector<vmcore::LoadSegment>& loads, uint64_t page_size);
 };
@@ -58,6 +64,8 @@ class PageClassifier final : public dump::PageFilter {
   const std::vector<dump::Damage>& damage() const override { return damage_; }
 
   int dump_level() const { return level_; }
+  // Damage known before any walk (a truncated file's missing pages).
+  void add_damage(dump::Damage d) { damage_.push_back(std::move(d)); }
 
  private:
   struct Pending {
@@ -100,6 +108,7 @@ class PageClassifier final : public dump::PageFilter {
   std::vector<PfnRange> damaged_in_cycle_;
   dump::FilterCounts counts_;
   std::vector<dump::Damage> damage_;
+  uint64_t damage_reported_end_ = 0;  // the walk's damage is reported up to here
   std::map<uint64_t, uint64_t> damage_seen_;  // start -> end, to report each once
 };
 

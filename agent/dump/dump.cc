@@ -51,7 +51,10 @@ Result<std::unique_ptr<PageFilter>> make_dump_filter(const vmcore::VmcoreFile& c
   if (level < 0 || level > kDumpLevelMax) {
     return Error{format("dump level %d is out of range 0..%d", level, kDumpLevelMax)};
   }
-  auto keep_all = [&](const std::string& why) {
+  auto keep_all = [&](std::string why) {
+    // What is wrong with the vmcore itself (no VMCOREINFO, a bad note, a
+    // truncated file) is usually why the kernel could not be understood.
+    for (const auto& p : core.problems()) why = p + "; " + why;
     log::warn("%s; keeping every RAM page", why.c_str());
     Damage d{0, in.max_mapnr, why + "; every RAM page kept"};
     return std::unique_ptr<PageFilter>(new LayoutPageFilter(in.phdrs, in.page_size, in.max_mapnr, {d}));
@@ -96,7 +99,7 @@ Result<DumpStats> dump_vmcore(const vmcore::VmcoreFile& core, const DumpOptions&
   stats->excluded = (*filter)->counts();
   stats->damage = (*filter)->damage();
   for (const auto& d : (*filter)->damage()) {
-    log::warn("pfns 0x%llx-0x%llx kept: %s", static_cast<unsigned long long>(d.start_pfn),
+    log::warn("damage at pfns 0x%llx-0x%llx: %s", static_cast<unsigned long long>(d.start_pfn),
               static_cast<unsigned long long>(d.end_pfn), d.what.c_str());
   }
   if (auto s = sink.finish(); !s) return s.error();

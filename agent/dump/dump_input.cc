@@ -82,9 +82,10 @@ Result<DumpInput> dump_input_from_vmcore(const vmcore::VmcoreFile& core, PageSou
   size_t at = 0;
   for (const auto& seg : core.layout().notes) {
     std::span<const uint8_t> part(in.notes.data() + at, seg.size);
-    auto notes = vmcore::parse_notes(part);
-    if (!notes) return notes.error().within(core.path());
-    for (const auto& n : *notes) {
+    // A damaged note ends the walk (VmcoreFile::open recorded it as a problem).
+    std::vector<vmcore::Note> notes;
+    (void)vmcore::walk_notes(part, notes);
+    for (const auto& n : notes) {
       if (n.name == "VMCOREINFO" && n.type == 0 && in.vmcoreinfo_size == 0) {
         in.vmcoreinfo_offset = static_cast<uint64_t>(n.desc.data() - in.notes.data());
         in.vmcoreinfo_size = n.desc.size();
@@ -112,6 +113,10 @@ Result<DumpInput> dump_input_from_vmcore(const vmcore::VmcoreFile& core, PageSou
     h.filesz = load<uint64_t>(p + 32);
     h.memsz = load<uint64_t>(p + 40);
     h.align = load<uint64_t>(p + 48);
+    // A truncated file holds only part of a PT_LOAD: the rest is no-data,
+    // as past p_filesz (RAM, not dumped; VmcoreFile records it as missing).
+    if (h.type == kPtLoad && (h.offset > core.size() || h.filesz > core.size() - h.offset))
+      h.filesz = h.offset > core.size() ? 0 : core.size() - h.offset;
     if (h.type == kPtLoad) max_end = std::max(max_end, h.paddr + h.memsz);
     in.phdrs.push_back(h);
   }

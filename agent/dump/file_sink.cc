@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,6 +25,15 @@ Status FileSink::write_at(uint64_t offset, const void* data, size_t size) {
     done += static_cast<size_t>(n);
   }
   bytes_ += size;
+  unsynced_ += size;
+  if (unsynced_ >= kWritebackBytes) {
+    // Start writeback of what is dirty so far without waiting for it: the
+    // disk works while we compress, the caller's final fsync has little
+    // left to do, and dirty page cache (scarce in a kdump kernel) stays
+    // small. Only a hint: failure (a pipe, an odd file system) is ignored.
+    unsynced_ = 0;
+    (void)::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+  }
   return {};
 }
 

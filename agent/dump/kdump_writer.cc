@@ -152,9 +152,18 @@ Result<DumpStats> write_kdump(const DumpInput& in, PageFilter& filter, const Wri
   }
 
   PfnBitmap ram, dumpable;
+  // When the whole machine fits in one cycle, the bitmaps of the first pass
+  // serve the other two: the filter (the struct page walk) runs once.
+  const bool one_cycle = max_mapnr <= plan.cycle_pfns;
+  bool filtered = false;
   auto each_cycle = [&](auto&& body) -> Status {
     for (uint64_t c = 0; c < max_mapnr; c += plan.cycle_pfns) {
       uint64_t end = std::min(max_mapnr, c + plan.cycle_pfns);
+      if (one_cycle && filtered) {
+        if (auto s = body(c, end); !s) return s;
+        continue;
+      }
+      filtered = true;
       if (auto s = filter.filter(c, end, ram, dumpable); !s) {
         return Error{format("page filter for pfns 0x%llx-0x%llx: %s", static_cast<unsigned long long>(c),
                             static_cast<unsigned long long>(end), s.error().message.c_str())};
@@ -187,8 +196,8 @@ Result<DumpStats> write_kdump(const DumpInput& in, PageFilter& filter, const Wri
     return s.error();
   }
 
-  // Pass 3: pages.
-  filter.counts() = FilterCounts{};
+  // Pass 3: pages. Its filter calls count the classes again (not with one cycle).
+  if (!one_cycle) filter.counts() = FilterCounts{};
   DescWriter out(sink, g);
   const bool exclude_zero = (opt.dump_level & kDumpLevelZero) != 0;
   PageDesc zero_desc{};

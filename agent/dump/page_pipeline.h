@@ -1,9 +1,12 @@
-// N compression workers and one ordered consumer. The caller (the format
-// writer's thread) pushes pfns in dump order; workers read and compress
-// batches of pages in parallel; the caller receives the results in exactly
+// N compressing threads and one ordered consumer. The caller (the format
+// writer's thread) pushes pfns in dump order; N - 1 workers read and
+// compress batches of pages in parallel, and so does the caller while it
+// waits for the oldest batch; the caller receives the results in exactly
 // the order it pushed them, so the output does not depend on the number of
-// threads or on scheduling. Memory is bounded by the number of batches in
-// flight.
+// threads or on scheduling. With one thread there are no workers: push()
+// reads, compresses and delivers the page itself. Memory is bounded by the
+// number of batches in flight (plus, per thread, the compressed form of
+// uniform pages: at most 256 pages).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +20,7 @@
 namespace kdk::dump {
 
 struct PipelineConfig {
-  unsigned threads = 1;      // workers (>= 1)
+  unsigned threads = 1;      // compressing threads, the caller included (>= 1)
   size_t batch_pages = 64;   // pages handed to a worker at once
   size_t batches = 8;        // batches in flight (>= 2)
   bool detect_zero = false;  // report all-zero pages instead of compressing them
@@ -47,6 +50,7 @@ class PagePipeline {
   Status finish();
 
   struct Impl;
+  struct Encoder;
 
  private:
   explicit PagePipeline(std::unique_ptr<Impl> impl);

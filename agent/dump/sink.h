@@ -26,7 +26,8 @@ class Sink {
   virtual uint64_t bytes_out() const = 0;
 };
 
-// pwrite(2) to a seekable fd; the fd stays owned by the caller.
+// pwrite(2) to a seekable fd; the fd stays owned by the caller. Every
+// kWritebackBytes it starts (does not wait for) writeback of the file.
 class FileSink final : public Sink {
  public:
   FileSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
@@ -35,9 +36,11 @@ class FileSink final : public Sink {
   uint64_t bytes_out() const override { return bytes_; }
 
  private:
+  static constexpr uint64_t kWritebackBytes = 8 << 20;
   int fd_;
   std::string name_;
   uint64_t bytes_ = 0;
+  uint64_t unsynced_ = 0;
 };
 
 // The flattened format to any fd (pipe, socket, file), written strictly

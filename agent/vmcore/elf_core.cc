@@ -61,14 +61,21 @@ Status parse_program_headers(ElfCoreLayout& l, std::span<const uint8_t> ph, uint
     uint64_t filesz = load_le<uint64_t>(p + 32);
     uint64_t memsz = load_le<uint64_t>(p + 40);
     if (type != kPtLoad && type != kPtNote) continue;
-    if (offset > file_size || filesz > file_size - offset) {
+    uint64_t missing = 0;
+    if (type == kPtLoad && (offset > file_size || filesz > file_size - offset)) {
+      // Truncated: keep what is there (the caller records the rest as missing).
+      uint64_t present = offset > file_size ? 0 : file_size - offset;
+      missing = filesz - present;
+      filesz = present;
+    }
+    if (type == kPtNote && (offset > file_size || filesz > file_size - offset)) {
       return Error{format("program header %u: bytes 0x%llx+0x%llx lie outside the file (%llu bytes)", i,
                           static_cast<unsigned long long>(offset),
                           static_cast<unsigned long long>(filesz),
                           static_cast<unsigned long long>(file_size))};
     }
     if (type == kPtLoad) {
-      l.loads.push_back(LoadSegment{paddr, vaddr, offset, filesz, memsz});
+      l.loads.push_back(LoadSegment{paddr, vaddr, offset, filesz, memsz, missing});
     } else {
       l.notes.push_back(NoteSegment{offset, filesz});
     }
@@ -78,6 +85,11 @@ Status parse_program_headers(ElfCoreLayout& l, std::span<const uint8_t> ph, uint
 
 Result<std::vector<Note>> parse_notes(std::span<const uint8_t> blob) {
   std::vector<Note> out;
+  if (auto s = walk_notes(blob, out); !s) return s.error();
+  return out;
+}
+
+Status walk_notes(std::span<const uint8_t> blob, std::vector<Note>& out) {
   uint64_t pos = 0;
   const uint64_t size = blob.size();
   while (pos + 12 <= size) {
@@ -104,7 +116,7 @@ Result<std::vector<Note>> parse_notes(std::span<const uint8_t> blob) {
     out.push_back(std::move(n));
     pos = end;
   }
-  return out;
+  return {};
 }
 
 }  // namespace kdk::vmcore

@@ -18,8 +18,9 @@ struct LoadSegment {
   uint64_t phys_addr = 0;
   uint64_t virt_addr = 0;
   uint64_t file_offset = 0;
-  uint64_t file_size = 0;
+  uint64_t file_size = 0;     // bytes present in the file (clamped when it is truncated)
   uint64_t mem_size = 0;
+  uint64_t missing_bytes = 0;  // of p_filesz past the end of a truncated file
 };
 
 struct NoteSegment {
@@ -43,7 +44,11 @@ inline constexpr size_t kProgramHeaderSize = 56;
 Result<ElfCoreLayout> parse_elf_header(std::span<const uint8_t> ehdr, uint64_t file_size);
 
 // Fills layout.loads / layout.notes from the program header table
-// (`phdrs` = phnum * 56 bytes read at phoff). Segments must lie inside the file.
+// (`phdrs` = phnum * 56 bytes read at phoff). Notes must lie inside the file.
+// A PT_LOAD running past the end of the file (a truncated vmcore: a full
+// disk, a copy cut short) keeps the bytes that are there: its file_size is
+// clamped and missing_bytes says how much is gone, so that the dump can
+// still be delivered with those pages recorded as missing.
 Status parse_program_headers(ElfCoreLayout& layout, std::span<const uint8_t> phdrs,
                              uint64_t file_size);
 
@@ -57,6 +62,9 @@ struct Note {
 // Walks a PT_NOTE blob. A note running past the end is an error naming its offset.
 // Zero-filled padding at the end (as /proc/vmcore has) ends the walk quietly.
 Result<std::vector<Note>> parse_notes(std::span<const uint8_t> blob);
+// The same walk, keeping the notes before a bad one in `out`: a damaged note
+// loses what follows it, not the notes already read.
+Status walk_notes(std::span<const uint8_t> blob, std::vector<Note>& out);
 
 inline constexpr uint32_t kNtPrstatus = 1;
 

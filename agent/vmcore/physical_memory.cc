@@ -34,6 +34,7 @@ Result<PhysicalMemory> PhysicalMemory::create(const VmcoreFile& core, uint64_t p
     r.phys_start = seg.phys_addr;
     r.file_offset = seg.file_offset;
     r.file_bytes = seg.file_size;
+    r.truncated = seg.missing_bytes != 0;
     m.ranges_.push_back(r);
     m.max_pfn_ = std::max(m.max_pfn_, r.end_pfn);
   }
@@ -164,6 +165,10 @@ Status PhysicalMemory::read(uint64_t phys, void* out, size_t len) {
     uint64_t pfn = phys / page_size_;
     size_t in_page = static_cast<size_t>(phys % page_size_);
     size_t n = std::min(len, static_cast<size_t>(page_size_) - in_page);
+    if (const Range* r = find(pfn); r && r->truncated && phys + n > r->phys_start + r->file_bytes) {
+      return Error{format("physical address 0x%llx is missing from %s (the file is truncated)",
+                          static_cast<unsigned long long>(phys), path_.c_str())};
+    }
     if (const uint8_t* p = map_page(pfn)) {
       std::memcpy(dst, p + in_page, n);
     } else {

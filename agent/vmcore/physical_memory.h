@@ -34,6 +34,8 @@ class PhysicalMemory {
   Status read_page(uint64_t pfn, uint8_t* out);
 
   // Reads `len` bytes of physical memory at `phys`, possibly across pages.
+  // Unlike read_page, bytes a truncated file lacks are an error here: kernel
+  // structures must not be read as zeros that were never in memory.
   Status read(uint64_t phys, void* out, size_t len);
 
   // Pointer to page `pfn` inside the current mmap window, valid until the
@@ -45,6 +47,7 @@ class PhysicalMemory {
     uint64_t file_offset;         // of start_pfn's first byte
     uint64_t file_bytes;          // bytes present in the file (filesz)
     uint64_t phys_start;          // exact physical start (may be unaligned)
+    bool truncated = false;       // the file ends before p_filesz: bytes past file_bytes are missing
   };
   const std::vector<Range>& ranges() const { return ranges_; }
 

@@ -55,12 +55,21 @@ Result<VmcoreFile> VmcoreFile::open(const std::string& path) {
     }
   }
   // Each segment is walked on its own: padding ends one segment, not all.
+  // A crashed kernel's notes can be damaged: a bad note ends its segment's
+  // walk (the notes before it are kept) and the dump goes on with what is
+  // known, down to nothing at all about the kernel (no VMCOREINFO: every
+  // page is then kept).
   size_t at = 0;
   for (const auto& seg : v.layout_.notes) {
-    auto notes = parse_notes(std::span<const uint8_t>(v.notes_).subspan(at, seg.size));
+    std::vector<Note> notes;
+    auto walked = walk_notes(std::span<const uint8_t>(v.notes_).subspan(at, seg.size), notes);
+    if (!walked) {
+      v.problems_.push_back(format("PT_NOTE at file offset 0x%llx: %s; the notes after it are ignored",
+                                   static_cast<unsigned long long>(seg.file_offset),
+                                   walked.error().message.c_str()));
+    }
     at += seg.size;
-    if (!notes) return notes.error().within(path);
-    for (const auto& n : *notes) {
+    for (const auto& n : notes) {
       if (n.name == "CORE" && n.type == kNtPrstatus) ++v.cpus_;
       if (n.name == "VMCOREINFO") {
         v.info_ = VmcoreInfo::parse(
@@ -68,7 +77,15 @@ Result<VmcoreFile> VmcoreFile::open(const std::string& path) {
       }
     }
   }
-  if (v.info_.size() == 0) return Error{path + ": no VMCOREINFO note"};
+  if (v.info_.size() == 0) v.problems_.push_back("no VMCOREINFO note: the kernel's layout is unknown");
+  for (const auto& seg : v.layout_.loads) {
+    if (seg.missing_bytes == 0) continue;
+    v.problems_.push_back(format("truncated: the file ends at byte %llu, %llu bytes of the PT_LOAD for physical "
+                                 "0x%llx are missing",
+                                 static_cast<unsigned long long>(v.size_),
+                                 static_cast<unsigned long long>(seg.missing_bytes),
+                                 static_cast<unsigned long long>(seg.phys_addr)));
+  }
   return v;
 }
 

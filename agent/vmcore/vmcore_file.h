@@ -24,6 +24,11 @@ class VmcoreFile {
   const std::vector<uint8_t>& notes_blob() const { return notes_; }  // all PT_NOTE bytes
   const VmcoreInfo& info() const { return info_; }
   int cpu_count() const { return cpus_; }  // NT_PRSTATUS notes
+  // What is wrong with the file that does not stop us from reading it: a
+  // damaged note (those before it are kept), no VMCOREINFO (info() is then
+  // empty: nothing about the kernel is known), PT_LOADs cut short by a
+  // truncated file. One line each; empty for a sound vmcore.
+  const std::vector<std::string>& problems() const { return problems_; }
 
  private:
   std::string path_;
@@ -33,6 +38,7 @@ class VmcoreFile {
   std::vector<uint8_t> notes_;
   VmcoreInfo info_;
   int cpus_ = 0;
+  std::vector<std::string> problems_;
 };
 
 }  // namespace kdk::vmcore

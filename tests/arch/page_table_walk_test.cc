@@ -126,13 +126,21 @@ TEST_CASE("walk errors: not present, unreadable, reserved PS, loops end", "[arch
   REQUIRE_FALSE(t.ok());
   CHECK(t.error().message.find("reserved large-page bit") != std::string::npos);
 
-  // A table that points at itself at every level: the walk still ends
-  // after four reads (here with a translation into the table itself).
+  // A table that points at itself: a loop, refused at the first repeat
+  // (followed, it would translate into the page tables themselves).
   m.set_entry(pgd, idx(va, 39), pgd | kP);
   const uint64_t va_self = va | (idx(va, 39) << 30) | (idx(va, 39) << 21) | (idx(va, 39) << 12);
   t = walk_page_tables(m, pgd, mode, va_self);
-  REQUIRE(t.ok());
-  CHECK(t->phys == pgd);
+  REQUIRE_FALSE(t.ok());
+  CHECK(t.error().message.find("page-table loop: PGD entry") != std::string::npos);
+  // A lower table pointing back up: also a loop.
+  const uint64_t pud = 0x2000;
+  m.add_table(pud);
+  m.set_entry(pgd, idx(va, 39), pud | kP);
+  m.set_entry(pud, idx(va, 30), pgd | kP);
+  t = walk_page_tables(m, pgd, mode, va);
+  REQUIRE_FALSE(t.ok());
+  CHECK(t.error().message.find("page-table loop: PUD entry") != std::string::npos);
 
   // Garbage high bits in an entry are masked off (NX, sme bit).
   PagingMode sme;

@@ -91,6 +91,12 @@ TEST_CASE("kernel command line overrides replace targets and set keys", "[config
   auto bad = apply_command_line_overrides(*c, "kdumpkit.final_action=sing");
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.error().message, Catch::StartsWith("kernel command line: final_action: bad value"));
+
+  // A bad word is reported, and the good ones around it still apply.
+  auto mixed = apply_command_line_overrides(*c, "kdumpkit.bogus=1 kdumpkit.final_action=poweroff kdumpkit.x");
+  REQUIRE_FALSE(mixed.ok());
+  CHECK_THAT(mixed.error().message, Catch::Contains("unknown key \"bogus\"") && Catch::Contains("\"kdumpkit.x\" needs a value"));
+  CHECK(c->final_action == FinalAction::kPoweroff);
 }
 
 TEST_CASE("comments need whitespace before '#', so values may contain '#'", "[config]") {

@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "agent/dump/kdump_reader.h"
+#include "agent/dump/page_pipeline.h"
 #include "fake_vmcore.h"
 
 using namespace kdk::dump;
@@ -164,4 +165,77 @@ TEST_CASE("a tiny budget works in several cycles", "[dump]") {
   REQUIRE(r.ok());
   // 100016 pfns in 32768-pfn cycles: 4 cycles, 3 passes.
   CHECK(filter.calls == 12);
+}
+
+namespace {
+
+// Pages by pfn % 5: uniform 0xcc, uniform 0xff, zero, text, 0xcc but one byte.
+class PatternPages final : public PageSource {
+ public:
+  uint64_t page_size() const override { return 4096; }
+  kdk::Result<std::unique_ptr<PageReader>> open_reader() override {
+    return std::unique_ptr<PageReader>(new Reader);
+  }
+  static void fill(uint64_t pfn, uint8_t* out) {
+    static const uint8_t fills[] = {0xcc, 0xff, 0x00};
+    if (pfn % 5 < 3) {
+      std::memset(out, fills[pfn % 5], 4096);
+    } else if (pfn % 5 == 3) {
+      for (size_t i = 0; i < 4096; ++i) out[i] = static_cast<uint8_t>("struct page "[i % 12] + pfn % 3);
+    } else {
+      std::memset(out, 0xcc, 4096);
+      out[4095 - pfn % 4096] = 0xcd;
+    }
+  }
+
+ private:
+  struct Reader final : PageReader {
+    kdk::Result<const uint8_t*> read(uint64_t pfn, uint8_t* scratch) override {
+      fill(pfn, scratch);
+      return static_cast<const uint8_t*>(scratch);
+    }
+  };
+};
+
+}  // namespace
+
+TEST_CASE("the pipeline stores uniform pages as the compressor does, at any thread count", "[dump]") {
+  PatternPages pages;
+  for (auto c : {Compression::zstd, Compression::zlib, Compression::lzo, Compression::none}) {
+    for (bool detect_zero : {false, true}) {
+      for (unsigned threads : {1u, 3u}) {
+        CAPTURE(compression_name(c), detect_zero, threads);
+        auto compressor = make_compressor(c);
+        REQUIRE(compressor.ok());
+        std::vector<uint8_t> page(4096), out((*compressor)->max_output(4096) + 4096);
+        uint64_t next = 0;
+        size_t mismatches = 0;
+        PipelineConfig pc;
+        pc.threads = threads;
+        pc.batch_pages = 4;
+        pc.batches = 3;
+        pc.detect_zero = detect_zero;
+        pc.compression = c;
+        auto pipe = PagePipeline::start(pc, pages, [&](const PageResult& r) -> kdk::Status {
+          // Results come in push order, each as compressing the page alone gives.
+          PatternPages::fill(next, page.data());
+          bool zero = detect_zero && next % 5 == 2;
+          size_t n = zero ? 0 : (*compressor)->compress(page.data(), 4096, out.data());
+          const uint8_t* want = n ? out.data() : page.data();
+          size_t want_size = zero ? 0 : n ? n : 4096;
+          if (r.pfn != next || r.zero != zero || r.size != want_size || r.flags != (n ? compression_flag(c) : 0) ||
+              (want_size && std::memcmp(r.data, want, want_size) != 0)) {
+            ++mismatches;
+          }
+          ++next;
+          return {};
+        });
+        REQUIRE(pipe.ok());
+        for (uint64_t pfn = 0; pfn < 200; ++pfn) REQUIRE((*pipe)->push(pfn).ok());
+        REQUIRE((*pipe)->finish().ok());
+        CHECK(next == 200);
+        CHECK(mismatches == 0);
+      }
+    }
+  }
 }

@@ -44,6 +44,11 @@ Result<Translation> walk_page_tables(PhysicalReader& mem, uint64_t root, const P
                         static_cast<unsigned long long>(vaddr), mode.levels)};
   }
   uint64_t table = root & mode.entry_mask;
+  // Tables already walked through: Linux never maps a page table as a table
+  // of its own walk, so an entry leading back to one is corruption (a loop
+  // that would otherwise read page-table entries as struct pages or text).
+  uint64_t seen[5] = {};
+  int seen_count = 0;
   // 4-level starts at bit 39 (PGD), 5-level at bit 48 (PML5); each level
   // takes 9 bits down to the PTE at bit 12.
   for (int shift = mode.levels == 5 ? 48 : 39; shift >= 12; shift -= 9) {
@@ -82,7 +87,18 @@ Result<Translation> walk_page_tables(PhysicalReader& mem, uint64_t root, const P
       t.phys = t.page_phys + (vaddr & (size - 1));
       return t;
     }
-    table = entry & mode.entry_mask;
+    uint64_t next = entry & mode.entry_mask;
+    seen[seen_count++] = table;
+    for (int i = 0; i < seen_count; ++i) {
+      if (seen[i] == next) {
+        return Error{format("virtual address 0x%llx: page-table loop: %s entry 0x%llx at 0x%llx points back at "
+                            "the table at 0x%llx",
+                            static_cast<unsigned long long>(vaddr), level_name(shift),
+                            static_cast<unsigned long long>(entry), static_cast<unsigned long long>(entry_addr),
+                            static_cast<unsigned long long>(next))};
+      }
+    }
+    table = next;
   }
   return Error{"unreachable page-table level"};  // the loop always returns
 }

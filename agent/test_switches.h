@@ -1,0 +1,18 @@
+// Test-only switches on the capture kernel's command line, for the QEMU
+// scenarios that must make a capture misbehave: "kdumpkit_test.NAME=VALUE".
+// Not "kdumpkit.": those are configuration overrides, and an unknown key
+// there makes the capture ignore all of them.
+//   kdumpkit_test.hang=1     the job hangs after loading modules (watchdog, deadline)
+//   kdumpkit_test.stall_s=N  PID 1 stops feeding the watchdog after N s without progress
+//   kdumpkit_test.no_space_check=1  the dump is written whatever the free space (ENOSPC test)
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kdk::agent {
+
+std::optional<std::string> test_switch(std::string_view cmdline, std::string_view name);
+
+}  // namespace kdk::agent
