@@ -21,6 +21,7 @@
 #include "agent/vmcore/vmcore_file.h"
 #include "config/load_record.h"
 #include "targets/disk_target.h"
+#include "util/time_format.h"
 #include "util/fd.h"
 #include "util/format.h"
 #include "util/log.h"
@@ -343,12 +344,7 @@ void read_kernel_log(CaptureContext& ctx) {
 }  // namespace
 
 std::string crash_directory_name(const std::string& host, int64_t crash_time) {
-  time_t t = static_cast<time_t>(crash_time);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char stamp[32];
-  strftime(stamp, sizeof stamp, "%Y-%m-%d-%H:%M:%S", &tm);
-  return host + "-" + stamp;
+  return host + "-" + format_utc(crash_time, "%Y-%m-%d-%H:%M:%S");
 }
 
 CaptureOutcome run_capture(const CapturePaths& paths) {

@@ -2,18 +2,12 @@
 
 #include <time.h>
 
+#include "util/time_format.h"
 #include "util/json_writer.h"
 
 namespace kdk::agent {
 
-std::string iso8601_utc(int64_t seconds) {
-  time_t t = static_cast<time_t>(seconds);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso8601_utc(int64_t seconds) { return format_utc(seconds, "%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string CaptureMetadata::to_json() const {
   JsonWriter w;

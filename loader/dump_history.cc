@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "util/time_format.h"
 #include "util/fd.h"
 #include "util/format.h"
 
@@ -201,14 +202,7 @@ class MetadataReader {
   size_t i_ = 0;
 };
 
-std::string utc(int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm {};
-  gmtime_r(&tt, &tm);
-  char buf[40];
-  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
+std::string utc(int64_t t) { return format_utc(t, "%Y-%m-%d %H:%M:%S UTC"); }
 
 }  // namespace
 

@@ -22,6 +22,7 @@
 #include "loader/kexec_file.h"
 #include "loader/target_check.h"
 #include "loader/target_modules.h"
+#include "util/time_format.h"
 #include "util/fd.h"
 #include "util/format.h"
 #include "util/log.h"
@@ -287,13 +288,7 @@ Status unload(const std::string& state_dir) {
 
 namespace {
 
-std::string utc_time(time_t t) {
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char when[40];
-  strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return when;
-}
+std::string utc_time(time_t t) { return format_utc(static_cast<int64_t>(t), "%Y-%m-%d %H:%M:%S UTC"); }
 
 // Prints loaded.conf; returns the initramfs it names ("" when none).
 std::string print_load_record(const std::string& state_dir) {

@@ -8,25 +8,13 @@
 #include <cstdio>
 #include <string>
 
+#include "tests/initramfs/temp_tree.h"
 #include "util/fd.h"
 
 namespace kdk::initramfs {
 namespace {
 
-struct TempTree {
-  std::string path;
-  TempTree() {
-    char tmpl[] = "/tmp/kdk-capture-ird-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempTree() { std::system(("rm -rf " + path).c_str()); }
-  void put(const std::string& rel, const std::string& text) {
-    size_t slash = rel.find_last_of('/');
-    if (slash != std::string::npos) REQUIRE(make_directories(path + "/" + rel.substr(0, slash)).ok());
-    REQUIRE(write_file(path + "/" + rel, text).ok());
-  }
-};
+using TempTree = testing::TempTree;
 
 std::string archive_bytes(const CaptureInitramfs& ird, const std::string& file) {
   auto fd = open_fd(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -38,16 +26,7 @@ std::string archive_bytes(const CaptureInitramfs& ird, const std::string& file) 
   return *bytes;
 }
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
+using testing::run;
 
 }  // namespace
 

@@ -9,36 +9,15 @@
 #include <string>
 
 #include "initramfs/capture_initramfs.h"
+#include "tests/initramfs/temp_tree.h"
 #include "util/fd.h"
 
 namespace kdk::initramfs {
 namespace {
 
-struct FakeModules {
-  std::string path;
-  FakeModules() {
-    char tmpl[] = "/tmp/kdk-zmod-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~FakeModules() { std::system(("rm -rf " + path).c_str()); }
-  void put(const std::string& rel, const std::string& text) {
-    size_t slash = rel.find_last_of('/');
-    if (slash != std::string::npos) REQUIRE(make_directories(path + "/" + rel.substr(0, slash)).ok());
-    REQUIRE(write_file(path + "/" + rel, text).ok());
-  }
-};
+using FakeModules = testing::TempTree;
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
+using testing::run;
 
 }  // namespace
 
