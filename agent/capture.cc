@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <vector>
@@ -223,6 +224,16 @@ SpaceCheck check_space(CaptureContext& ctx, const targets::MountedDisk& disk) {
   return c;
 }
 
+// The capture process's peak resident memory so far (VmHWM), in KiB: what
+// crashkernel= must leave room for. 0 when /proc does not say.
+uint64_t peak_rss_kib() {
+  auto status = read_file("/proc/self/status");
+  if (!status) return 0;
+  size_t at = status->find("VmHWM:");
+  if (at == std::string::npos) return 0;
+  return std::strtoull(status->c_str() + at + 6, nullptr, 10);
+}
+
 // Log and metadata close every attempt that got a directory, dump or not.
 Status write_log_and_metadata(CaptureContext& ctx, const std::string& dir, const TargetAttempt& attempt) {
   std::string log_text = console_log().text();
@@ -230,6 +241,7 @@ Status write_log_and_metadata(CaptureContext& ctx, const std::string& dir, const
                                   [&](targets::AtomicFile& f) { return f.write(log_text.data(), log_text.size()); });
   if (!logged) log::warn("kdumpkit.log: %s", logged.error().message.c_str());
   ctx.metadata.capture_seconds = uptime_seconds() - ctx.metadata.capture_started_uptime;
+  ctx.metadata.peak_rss_kib = peak_rss_kib();
   ctx.metadata.targets.push_back(attempt);
   std::string json = ctx.metadata.to_json();
   ctx.metadata.targets.pop_back();

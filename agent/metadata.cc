@@ -62,6 +62,7 @@ std::string CaptureMetadata::to_json() const {
   w.end_array();
   w.real("capture_started_uptime", capture_started_uptime);
   w.real("capture_seconds", capture_seconds);
+  w.unsigned_number("peak_rss_kib", peak_rss_kib);
   w.boolean("complete", complete);
   if (!complete) w.string("incomplete_reason", incomplete_reason);
   w.end_object();

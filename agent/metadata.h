@@ -68,6 +68,7 @@ struct CaptureMetadata {
   std::vector<TargetAttempt> targets;
   double capture_started_uptime = 0;  // seconds since the capture kernel booted
   double capture_seconds = 0;
+  uint64_t peak_rss_kib = 0;  // the capture process's VmHWM when this file was written
   bool complete = false;
   std::string incomplete_reason;  // why there is no complete dump here
   SpaceCheck space;
