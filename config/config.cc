@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
+
 #include <functional>
 
 #include "config/key_value.h"
@@ -86,6 +88,52 @@ Status apply_device_timeout(Config& c, const std::string& value, int) {
   return {};
 }
 
+bool is_ip_address(const std::string& text) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+Status apply_addresses(Config& c, const std::string& value, int) {
+  auto words = split_words(value);
+  if (words.size() == 1 && words[0] == "dhcp") {
+    c.network.dhcp = true;
+    c.network.addresses.clear();
+    return {};
+  }
+  if (words.empty()) return Error{"bad value \"" + value + "\""};
+  std::vector<std::string> out;
+  for (const auto& w : words) {
+    size_t slash = w.find('/');
+    unsigned long long prefix = 0;
+    bool v6 = w.find(':') != std::string::npos;
+    if (slash == std::string::npos || !is_ip_address(w.substr(0, slash)) ||
+        !parse_u64(w.substr(slash + 1), prefix) || prefix > (v6 ? 128u : 32u)) {
+      return Error{"bad address \"" + w + "\""};
+    }
+    out.push_back(w);
+  }
+  c.network.dhcp = false;
+  c.network.addresses = out;
+  return {};
+}
+
+Status apply_ip_list(std::vector<std::string>& field, const std::string& value) {
+  auto words = split_words(value);
+  if (words.empty()) return Error{"bad value \"" + value + "\""};
+  for (const auto& w : words) {
+    if (!is_ip_address(w)) return Error{"bad address \"" + w + "\""};
+  }
+  field = words;
+  return {};
+}
+
+Status apply_interface(Config& c, const std::string& value, int) {
+  bool ok = !value.empty() && value.size() <= 17 && value.find_first_of(" \t/") == std::string::npos;
+  if (!ok) return Error{"bad value \"" + value + "\""};
+  c.network.interface = value;
+  return {};
+}
+
 const std::vector<KeyRule>& rules() {
   static const std::vector<KeyRule> table = {
       {"target", "a target such as disk:LABEL=kdump:/crash (repeat the key to add fallbacks)",
@@ -116,6 +164,17 @@ const std::vector<KeyRule>& rules() {
       {"memory_budget", "MiB the dump engine may use, 4 to 4096",
        [](Config& c, const std::string& v, int) { return apply_int(c.memory_budget_mib, v, 4, 4096); }},
       {"device_timeout", "seconds to wait for a target's device, 1 to 3600", apply_device_timeout},
+      {"net_interface", "an interface name (eth0) or MAC address (52:54:00:12:34:56)", apply_interface},
+      {"net_address", "dhcp, or static addresses with prefix lengths (192.0.2.10/24 2001:db8::10/64)",
+       apply_addresses},
+      {"net_gateway", "IPv4 and/or IPv6 gateway addresses",
+       [](Config& c, const std::string& v, int) { return apply_ip_list(c.network.gateways, v); }},
+      {"net_dns", "resolver addresses",
+       [](Config& c, const std::string& v, int) { return apply_ip_list(c.network.dns, v); }},
+      {"net_timeout", "seconds to wait for the link and for an address, 1 to 600",
+       [](Config& c, const std::string& v, int) { return apply_int(c.network.timeout_s, v, 1, 600); }},
+      {"retries", "attempts of each network upload before the next target, 1 to 100",
+       [](Config& c, const std::string& v, int) { return apply_int(c.retries, v, 1, 100); }},
   };
   return table;
 }
@@ -168,6 +227,13 @@ const char* to_string(DumpFormat format) {
       return "raw";
   }
   return "kdump";
+}
+
+bool Config::has_network_target() const {
+  for (const auto& t : targets) {
+    if (std::holds_alternative<NetworkTarget>(t.where)) return true;
+  }
+  return false;
 }
 
 Result<Config> parse_config(std::string_view text, const std::string& source) {

@@ -21,6 +21,16 @@ enum class DumpFormat { kKdump, kElf, kRaw };
 const char* to_string(FinalAction action);
 const char* to_string(DumpFormat format);
 
+// How the capture kernel reaches network targets.
+struct NetworkConfig {
+  std::string interface;               // a name or a MAC; empty: the one `load` recorded
+  bool dhcp = true;                    // DHCPv4 unless static addresses are given
+  std::vector<std::string> addresses;  // static, CIDR ("192.0.2.10/24", "2001:db8::10/64")
+  std::vector<std::string> gateways;   // default routes (IPv4 and/or IPv6)
+  std::vector<std::string> dns;        // resolvers; empty: DHCP's, else what `load` read
+  int timeout_s = 30;                  // link and address, each
+};
+
 struct Config {
   std::vector<Target> targets;  // tried in order
   FinalAction final_action = FinalAction::kReboot;    // after a complete dump
@@ -37,6 +47,10 @@ struct Config {
   std::string compression = "zstd";    // zstd, zlib, lzo, none (kdump format)
   int threads = 0;                     // 0: the CPUs online
   int memory_budget_mib = 64;          // the dump engine's bound
+  NetworkConfig network;
+  int retries = 5;  // attempts of each network operation (upload, part) before the next target
+
+  bool has_network_target() const;
 };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/kdumpkit.conf";

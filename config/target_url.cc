@@ -31,6 +31,72 @@ Result<std::string> normalize_directory(const std::string& dir, const std::strin
   return out.empty() ? std::string("/") : out;
 }
 
+// The options each network scheme takes; files are read at load time (and
+// carried in the capture initramfs at the same path), never logged.
+struct OptionRule {
+  const char* scheme;
+  const char* name;
+  const char* accepted;
+};
+constexpr OptionRule kNetworkOptions[] = {
+    {"http", "ca", "a PEM CA bundle (default: the system's, embedded at load time)"},
+    {"http", "token_file", "a root-only file holding a bearer token"},
+    {"http", "basic_auth_file", "a root-only file holding user:password"},
+    {"http", "client_cert", "a PEM client certificate (mutual TLS)"},
+    {"http", "client_key", "the PEM key of client_cert (default: in client_cert)"},
+    {"http", "proxy", "a proxy URL, as libcurl takes it (http://host:port)"},
+    {"s3", "endpoint", "the S3 service URL, http[s]://host[:port] (default https://s3.<region>.amazonaws.com)"},
+    {"s3", "region", "the signing region (default us-east-1)"},
+    {"s3", "credentials_file", "a root-only file with access_key_id = ... and secret_access_key = ... lines"},
+    {"s3", "ca", "a PEM CA bundle (default: the system's, embedded at load time)"},
+    {"s3", "proxy", "a proxy URL, as libcurl takes it (http://host:port)"},
+    {"s3", "part_size", "the first multipart part size in MiB, 5 to 1024 (default 16)"},
+    {"nfs", "vers", "4.2, 4.1, 4.0 or 3 (default 4.1)"},
+    {"nfs", "options", "more mount options, comma separated (e.g. timeo=600,retrans=2)"},
+};
+
+const char* option_scheme(const std::string& scheme) { return scheme == "https" ? "http" : scheme.c_str(); }
+
+std::string options_of(const std::string& scheme) {
+  std::string out;
+  for (const auto& r : kNetworkOptions) {
+    if (scheme != r.scheme) continue;
+    out += out.empty() ? "" : ", ";
+    out += r.name;
+  }
+  return out;
+}
+
+Status check_option(const std::string& scheme, const std::string& name, const std::string& value,
+                    const std::string& text) {
+  for (const auto& r : kNetworkOptions) {
+    if (scheme != r.scheme || name != r.name) continue;
+    if (value.empty()) return Error{"target \"" + text + "\": option " + name + " needs a value: " + r.accepted};
+    bool file = name == "ca" || (name.size() > 5 && name.compare(name.size() - 5, 5, "_file") == 0) ||
+                name == "client_cert" || name == "client_key";
+    if (file && value[0] != '/') {
+      return Error{"target \"" + text + "\": option " + name + " names an absolute path: " + r.accepted};
+    }
+    if (name == "vers" && value != "4.2" && value != "4.1" && value != "4.0" && value != "4" && value != "3") {
+      return Error{"target \"" + text + "\": option vers=" + value + ": accepted: " + r.accepted};
+    }
+    if (name == "part_size") {
+      unsigned long v = 0;
+      for (char ch : value) {
+        if (ch < '0' || ch > '9' || v > 100000) return Error{"target \"" + text + "\": part_size=" + value + ": accepted: " + r.accepted};
+        v = v * 10 + static_cast<unsigned long>(ch - '0');
+      }
+      if (v < 5 || v > 1024) return Error{"target \"" + text + "\": part_size=" + value + ": accepted: " + r.accepted};
+    }
+    if (name == "endpoint" && value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0) {
+      return Error{"target \"" + text + "\": endpoint=" + value + ": accepted: " + r.accepted};
+    }
+    return {};
+  }
+  return Error{"target \"" + text + "\": unknown option \"" + name + "\" (options of " + scheme +
+               " targets: " + options_of(scheme) + ")"};
+}
+
 Result<DiskTarget> parse_disk(const std::string& rest, const std::string& text) {
   // The directory starts at the first ":/"; device paths such as
   // /dev/disk/by-path/pci-0000:00:05.0 contain ':' but never ":/".
@@ -81,9 +147,35 @@ std::string DeviceSpec::describe() const {
   return value;
 }
 
-Result<Target> parse_target(const std::string& text) {
+std::string NetworkTarget::option(const std::string& name, const std::string& fallback) const {
+  for (const auto& [k, v] : options) {
+    if (k == name) return v;
+  }
+  return fallback;
+}
+
+std::string NetworkTarget::url() const { return scheme + "://" + host + path; }
+
+Result<Target> parse_target(const std::string& full_text) {
+  // The first word is the URL; network targets may add name=value options.
+  std::string text = full_text;
+  std::vector<std::string> words;
+  {
+    size_t at = 0;
+    while (at < full_text.size()) {
+      size_t start = full_text.find_first_not_of(" \t", at);
+      if (start == std::string::npos) break;
+      size_t end = full_text.find_first_of(" \t", start);
+      words.push_back(full_text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+      at = end == std::string::npos ? full_text.size() : end;
+    }
+    if (!words.empty()) text = words[0];
+  }
   size_t colon = text.find(':');
   std::string scheme = colon == std::string::npos ? text : text.substr(0, colon);
+  if (words.size() > 1 && scheme != "nfs" && scheme != "http" && scheme != "https" && scheme != "s3") {
+    return Error{"target \"" + full_text + "\": only network targets take options"};
+  }
   if (scheme == "disk" && colon != std::string::npos) {
     auto disk = parse_disk(text.substr(colon + 1), text);
     if (!disk) return disk.error();
@@ -108,7 +200,17 @@ Result<Target> parse_target(const std::string& text) {
     if (scheme == "nfs" && n.path == "/") {
       return Error{"target \"" + text + "\": an NFS target names its export (nfs://host/export[/dir])"};
     }
-    return Target{text, 0, n};
+    for (size_t i = 1; i < words.size(); ++i) {
+      size_t eq = words[i].find('=');
+      std::string name = words[i].substr(0, eq);
+      std::string value = eq == std::string::npos ? "" : words[i].substr(eq + 1);
+      if (auto s = check_option(option_scheme(scheme), name, value, text); !s) return s.error();
+      for (const auto& [k, v] : n.options) {
+        if (k == name) return Error{"target \"" + text + "\": option " + name + " given twice"};
+      }
+      n.options.emplace_back(name, value);
+    }
+    return Target{full_text, 0, n};
   }
   return Error{"target \"" + text + "\": unknown or unsupported scheme \"" + scheme + "\"; " +
                kAccepted};

@@ -8,10 +8,15 @@
 //   http://host/path, https://...   by the capture agent when it supports
 //   s3://bucket/prefix              the scheme
 // A disk target's directory after the ':' is optional and defaults to "/".
+// A network target may be followed by options, `name=value` words:
+//   https://dumps.example/crash ca=/etc/kdumpkit/ca.pem token_file=/etc/kdumpkit/token
+// Which options each scheme takes is in kNetworkOptions (target_url.cc).
 #pragma once
 
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "util/result.h"
 
@@ -38,6 +43,12 @@ struct NetworkTarget {
   std::string scheme;  // nfs, http, https, s3
   std::string host;    // host[:port] (bucket for s3)
   std::string path;    // "/..." (may be "/")
+  std::vector<std::pair<std::string, std::string>> options;  // as written, validated
+
+  // The option's value, or `fallback` when it is not given.
+  std::string option(const std::string& name, const std::string& fallback = "") const;
+  // "https://host/path" without options: what logs and metadata show.
+  std::string url() const;
 };
 
 struct Target {

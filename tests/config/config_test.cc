@@ -115,3 +115,64 @@ TEST_CASE("the load record round-trips", "[config]") {
   CHECK(back->modules == r.modules);
   CHECK_FALSE(parse_load_record("kernel_release = x\n", "load.conf").ok());
 }
+
+TEST_CASE("network targets take per-scheme options and the network keys", "[config]") {
+  auto c = parse_config(
+      "target = https://dumps.example:8443/crash ca=/etc/kdumpkit/ca.pem token_file=/etc/kdumpkit/token\n"
+      "target = s3://crashes/fleet endpoint=http://127.0.0.1:9000 region=eu-west-1 "
+      "credentials_file=/etc/kdumpkit/s3 part_size=8\n"
+      "target = nfs://10.0.0.5/export/crash vers=3 options=timeo=600,retrans=2\n"
+      "net_interface = 52:54:00:12:34:56\n"
+      "net_address = 192.0.2.10/24 2001:db8::10/64\n"
+      "net_gateway = 192.0.2.1\n"
+      "net_dns = 192.0.2.53 2001:db8::53\n"
+      "retries = 3\n",
+      "k.conf");
+  REQUIRE(c.ok());
+  const auto& h = std::get<NetworkTarget>(c->targets[0].where);
+  CHECK(h.scheme == "https");
+  CHECK(h.host == "dumps.example:8443");
+  CHECK(h.url() == "https://dumps.example:8443/crash");
+  CHECK(h.option("ca") == "/etc/kdumpkit/ca.pem");
+  CHECK(h.option("proxy", "none") == "none");
+  const auto& s3 = std::get<NetworkTarget>(c->targets[1].where);
+  CHECK(s3.option("part_size") == "8");
+  CHECK(s3.option("region") == "eu-west-1");
+  const auto& nfs = std::get<NetworkTarget>(c->targets[2].where);
+  CHECK(nfs.option("options") == "timeo=600,retrans=2");
+  CHECK(c->network.interface == "52:54:00:12:34:56");
+  CHECK_FALSE(c->network.dhcp);
+  CHECK(c->network.addresses == std::vector<std::string>{"192.0.2.10/24", "2001:db8::10/64"});
+  CHECK(c->network.dns.size() == 2);
+  CHECK(c->retries == 3);
+  CHECK(c->has_network_target());
+  auto d = parse_config("target = https://h/x\n", "k");
+  REQUIRE(d.ok());
+  CHECK(d->network.dhcp);
+  CHECK(d->network.timeout_s == 30);
+}
+
+TEST_CASE("bad network options name the option and what the scheme takes", "[config]") {
+  struct Case {
+    const char* text;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"target = https://h/x token=abc\n", "unknown option \"token\" (options of http targets: ca, token_file"},
+      {"target = https://h/x ca=relative.pem\n", "option ca names an absolute path"},
+      {"target = s3://b/p part_size=2\n", "part_size=2: accepted: the first multipart part size in MiB, 5 to 1024"},
+      {"target = s3://b/p endpoint=ftp://x\n", "endpoint=ftp://x"},
+      {"target = nfs://h/e vers=5\n", "option vers=5: accepted: 4.2, 4.1, 4.0 or 3"},
+      {"target = https://h/x ca=/a ca=/b\n", "option ca given twice"},
+      {"target = disk:LABEL=x ca=/a\n", "only network targets take options"},
+      {"target = https://h/x\nnet_address = 10.0.0.1\n", "k.conf:2: net_address: bad address \"10.0.0.1\""},
+      {"target = https://h/x\nnet_dns = resolver\n", "k.conf:2: net_dns: bad address \"resolver\""},
+      {"target = https://h/x\nretries = 0\n", "k.conf:2: retries: bad value \"0\""},
+  };
+  for (const auto& tc : cases) {
+    auto c = parse_config(tc.text, "k.conf");
+    INFO(tc.text);
+    REQUIRE_FALSE(c.ok());
+    CHECK_THAT(c.error().message, Catch::Contains(tc.expected));
+  }
+}
