@@ -6,6 +6,8 @@
 // handle never runs verbose, and error messages are built from curl's error
 // code and buffer plus the URL without any user-info, so neither reaches a log.
 #include <curl/curl.h>
+#include <signal.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cctype>
@@ -93,6 +95,33 @@ std::string describe_failure(CURLcode code, const char* error_buffer, const std:
       return error_buffer[0] ? std::string(error_buffer) : std::string(curl_easy_strerror(code));
   }
 }
+
+// With CURLOPT_NOSIGNAL libcurl leaves SIGPIPE alone, and a write to a
+// connection the server has closed (OpenSSL's included) must not kill the
+// process. Blocking it in this thread for the transfer is thread-safe where
+// ignoring it process-wide is not; a SIGPIPE raised meanwhile is consumed
+// before the mask is restored.
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeBlocked() {
+    if (sigismember(&old_, SIGPIPE)) return;  // was blocked before: leave it
+    timespec zero{};
+    while (sigtimedwait(&pipe_, nullptr, &zero) == SIGPIPE) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t old_;
+};
 
 std::string host_of(const std::string& url) {
   size_t scheme_end = url.find("://");
@@ -256,7 +285,11 @@ class CurlTransport : public Transport {
       curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     }
 
-    CURLcode code = curl_easy_perform(h);
+    CURLcode code;
+    {
+      SigpipeBlocked no_sigpipe;
+      code = curl_easy_perform(h);
+    }
     curl_slist_free_all(headers);
     if (transfer.source_error) return transfer.source_error->within(shown + ": request body");
     if (code != CURLE_OK) {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A TCP proxy in front of an HTTP server that injects faults on request.
 
-    fault_proxy.py LISTEN_PORT UPSTREAM_PORT MODE_FILE
+    fault_proxy.py LISTEN_PORT UPSTREAM_PORT MODE_FILE [raw]
 
 Every client connection carries one request: the proxy adds
 "Connection: close" to the request it forwards, so the server closes after
@@ -13,14 +13,23 @@ MODE_FILE is read when a request head arrives; one line:
     500 COUNT [METHOD]          answer 500 to the next COUNT requests
     cut BYTES COUNT [METHOD]    relay, but close both sides once BYTES bytes
                                 of the request body have gone through
+    stall BYTES COUNT [METHOD]  relay BYTES bytes of the body, then stop
+                                reading (a stuck server), holding the
+                                connection open for 120 s
 METHOD (default PUT) limits the fault to that method; COUNT is decremented
 in the file as faults are served, so a test can read what was consumed.
+
+With "raw" the proxy does not look into the bytes (TLS): a fault applies to
+each new connection and counts all the bytes the client sends on it; METHOD
+is ignored.
 """
 import socket
 import sys
 import threading
+import time
 
 LISTEN_PORT, UPSTREAM_PORT, MODE_FILE = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+RAW = len(sys.argv) > 4 and sys.argv[4] == "raw"
 lock = threading.Lock()
 
 
@@ -39,13 +48,13 @@ def take_fault(method):
                 return None
             open(MODE_FILE, "w").write(f"500 {count - 1} {want}\n")
             return ("500",)
-        if words[0] == "cut":
+        if words[0] in ("cut", "stall"):
             limit, count = int(words[1]), int(words[2])
             want = words[3] if len(words) > 3 else "PUT"
-            if count <= 0 or method != want:
+            if count <= 0 or (method != want and method is not None):
                 return None
-            open(MODE_FILE, "w").write(f"cut {limit} {count - 1} {want}\n")
-            return ("cut", limit)
+            open(MODE_FILE, "w").write(f"{words[0]} {limit} {count - 1} {want}\n")
+            return (words[0], limit)
         return None
 
 
@@ -78,7 +87,7 @@ def pump(src, dst, limit=None, on_cut=None):
                 break
             if limit is not None and sent + len(data) > limit:
                 dst.sendall(data[: limit - sent])
-                on_cut()
+                on_cut(src)
                 return
             dst.sendall(data)
             sent += len(data)
@@ -87,7 +96,37 @@ def pump(src, dst, limit=None, on_cut=None):
         pass
 
 
+def serve_raw(client):
+    fault = take_fault(None)
+    upstream = socket.create_connection(("127.0.0.1", UPSTREAM_PORT))
+    limit = fault[1] if fault else None
+    back = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+    back.start()
+    pump(client, upstream, limit, lambda src: fault_action(fault[0], client, upstream))
+    back.join()
+    upstream.close()
+
+
+def fault_action(kind, client, upstream):
+    if kind == "stall":
+        time.sleep(120)  # reads nothing more: the client's send buffer fills
+    for s in (client, upstream):
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def serve(client):
+    if RAW:
+        try:
+            serve_raw(client)
+        except OSError:
+            pass
+        finally:
+            client.close()
+        return
     try:
         head, rest = read_head(client)
         if head is None:
@@ -109,18 +148,11 @@ def serve(client):
         upstream = socket.create_connection(("127.0.0.1", UPSTREAM_PORT))
         upstream.sendall(with_connection_close(head))
         limit = None
-        cut = threading.Event()
 
-        def do_cut():
-            cut.set()
-            for s in (client, upstream):
-                try:
-                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        def do_cut(_src=None):
+            fault_action(fault[0], client, upstream)
 
-        if fault and fault[0] == "cut":
+        if fault and fault[0] in ("cut", "stall"):
             limit = fault[1]
             if len(rest) > limit:
                 rest = rest[:limit]

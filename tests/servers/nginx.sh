@@ -13,11 +13,16 @@
 #   /basic/      needs basic auth with KDK_NGINX_BASIC_FILE's "user:password"
 #   /mtls/       needs a client certificate signed by the test CA (HTTPS only)
 #   /forbidden/  answers 403 to everything
-# Servers: HTTP, HTTPS (test CA), and a fault proxy (fault_proxy.py) in front
-# of the HTTP server whose behaviour KDK_NGINX_FAULT_MODE (a file) selects.
+# Servers: HTTP, HTTPS (test CA); fault proxies (fault_proxy.py) in front of
+# the HTTP server (KDK_NGINX_FAULT, behaviour chosen by the file
+# KDK_NGINX_FAULT_MODE) and, blind to the bytes, of the HTTPS server
+# (KDK_NGINX_FAULT_TLS, KDK_NGINX_FAULT_TLS_MODE); a forward proxy
+# (forward_proxy.py: CONNECT and absolute-form requests) at KDK_NGINX_PROXY
+# logging each request line to KDK_NGINX_PROXY_LOG.
 #
 # Optional environment: KDK_NGINX_HTTP_PORT, KDK_NGINX_HTTPS_PORT,
-# KDK_NGINX_FAULT_PORT (default: free ports), KDK_NGINX_SAN (extra
+# KDK_NGINX_FAULT_PORT, KDK_NGINX_FAULT_TLS_PORT, KDK_NGINX_PROXY_PORT
+# (default: free ports), KDK_NGINX_SAN (extra
 # subjectAltName entries for the server certificate, e.g.
 # "IP:10.0.2.100,DNS:dumps.test" for a guest reaching it through QEMU).
 set -euo pipefail
@@ -38,7 +43,8 @@ stop() {
     for _ in $(seq 50); do [ -f "$work/nginx.pid" ] || break; sleep 0.1; done
   fi
   if [ -f "$work/proxy.pid" ]; then
-    kill "$(cat "$work/proxy.pid")" 2>/dev/null || true
+    local pid
+    for pid in $(cat "$work/proxy.pid"); do kill "$pid" 2>/dev/null || true; done
     rm -f "$work/proxy.pid"
   fi
 }
@@ -83,6 +89,8 @@ start() {
   local http_port=${KDK_NGINX_HTTP_PORT:-$(free_port)}
   local https_port=${KDK_NGINX_HTTPS_PORT:-$(free_port)}
   local fault_port=${KDK_NGINX_FAULT_PORT:-$(free_port)}
+  local fault_tls_port=${KDK_NGINX_FAULT_TLS_PORT:-$(free_port)}
+  local proxy_port=${KDK_NGINX_PROXY_PORT:-$(free_port)}
   local token
   token=$(cat "$work/pki/token")
   local dav='dav_methods PUT DELETE MKCOL; create_full_put_path on; dav_access user:rw group:r all:r; client_max_body_size 0;'
@@ -138,9 +146,15 @@ CONF
   chmod 600 "$work/locations.conf"
   nginx -p "$work" -c "$work/nginx.conf" -e "$work/error.log"
   : >"$work/fault.mode"
+  : >"$work/fault-tls.mode"
+  : >"$work/forward-proxy.log"
   python3 "$here/fault_proxy.py" "$fault_port" "$http_port" "$work/fault.mode" >"$work/proxy.log" 2>&1 &
   echo $! >"$work/proxy.pid"
-  for port in "$http_port" "$https_port" "$fault_port"; do
+  python3 "$here/fault_proxy.py" "$fault_tls_port" "$https_port" "$work/fault-tls.mode" raw >>"$work/proxy.log" 2>&1 &
+  echo $! >>"$work/proxy.pid"
+  python3 "$here/forward_proxy.py" "$proxy_port" "$work/forward-proxy.log" >>"$work/proxy.log" 2>&1 &
+  echo $! >>"$work/proxy.pid"
+  for port in "$http_port" "$https_port" "$fault_port" "$fault_tls_port" "$proxy_port"; do
     for _ in $(seq 100); do
       (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
       sleep 0.1
@@ -151,6 +165,10 @@ KDK_NGINX_HTTP=http://127.0.0.1:$http_port
 KDK_NGINX_HTTPS=https://127.0.0.1:$https_port
 KDK_NGINX_FAULT=http://127.0.0.1:$fault_port
 KDK_NGINX_FAULT_MODE=$work/fault.mode
+KDK_NGINX_FAULT_TLS=https://127.0.0.1:$fault_tls_port
+KDK_NGINX_FAULT_TLS_MODE=$work/fault-tls.mode
+KDK_NGINX_PROXY=http://127.0.0.1:$proxy_port
+KDK_NGINX_PROXY_LOG=$work/forward-proxy.log
 KDK_NGINX_ROOT=$work/www
 KDK_NGINX_CA=$work/pki/ca.pem
 KDK_NGINX_WRONG_CA=$work/pki/wrong-ca.pem

@@ -250,6 +250,50 @@ TEST_CASE("nginx: a cut on every attempt leaves no file behind", "[nginx]") {
   set_fault("pass");
 }
 
+TEST_CASE("nginx: a TLS connection cut midway is retried; the file is complete", "[nginx]") {
+  std::string text = env("KDK_NGINX_FAULT_TLS") + "/dav ca=" + env("KDK_NGINX_CA");
+  std::string dir = fresh_dir();
+  REQUIRE(open_store(text, dir)->put("vmcore-dmesg.txt", "log\n").ok());
+  // A new store, so a new connection: the fault applies to connections.
+  auto store = open_store(text, dir);
+  REQUIRE(write_file(env("KDK_NGINX_FAULT_TLS_MODE"), "cut 5000000 1\n").ok());
+  Pattern p{24u << 20};
+  Result<StoredObject> r = store->put_stream("vmcore.flat", p.producer());
+  if (!r.ok()) FAIL(r.error().message);
+  CHECK(read_file(env("KDK_NGINX_FAULT_TLS_MODE")).value() == "cut 5000000 0 PUT\n");
+  CHECK(p.runs == 2);
+  CHECK(file_sha256(server_file("dav", dir, "vmcore.flat")) == r->sha256);
+}
+
+TEST_CASE("nginx: a server that stops reading is cut after the stall timeout and retried", "[nginx]") {
+  std::string dir = fresh_dir();
+  HttpStoreSettings s = settings();
+  s.stall_timeout = std::chrono::seconds(2);
+  auto store = open_store(env("KDK_NGINX_FAULT") + "/dav", dir, s);
+  REQUIRE(store->put("vmcore-dmesg.txt", "log\n").ok());
+  set_fault("stall 2000000 1 PUT");
+  Pattern p{64u << 20};
+  auto start = std::chrono::steady_clock::now();
+  Result<StoredObject> r = store->put_stream("vmcore.flat", p.producer());
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!r.ok()) FAIL(r.error().message);
+  CHECK(p.runs == 2);
+  CHECK(seconds < 30);
+  CHECK(file_sha256(server_file("dav", dir, "vmcore.flat")) == r->sha256);
+  set_fault("pass");
+}
+
+TEST_CASE("nginx: uploads go through the configured proxy (CONNECT for https)", "[nginx]") {
+  std::string log_file = env("KDK_NGINX_PROXY_LOG");
+  upload_and_verify(env("KDK_NGINX_HTTP") + "/dav proxy=" + env("KDK_NGINX_PROXY"), "dav");
+  upload_and_verify(env("KDK_NGINX_HTTPS") + "/dav ca=" + env("KDK_NGINX_CA") + " proxy=" + env("KDK_NGINX_PROXY"), "dav");
+  std::string log = read_file(log_file).value();
+  std::string http_host = env("KDK_NGINX_HTTP").substr(7);
+  std::string https_host = env("KDK_NGINX_HTTPS").substr(8);
+  CHECK_THAT(log, Catch::Contains("PUT http://" + http_host + "/dav/"));
+  CHECK_THAT(log, Catch::Contains("CONNECT " + https_host));
+}
+
 TEST_CASE("nginx: 403 is not retried", "[nginx]") {
   Sleeps sleeps;
   auto store = open_store(env("KDK_NGINX_HTTP") + "/forbidden", fresh_dir(), settings(&sleeps));
