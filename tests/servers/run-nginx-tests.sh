@@ -1,11 +1,11 @@
 #!/bin/bash
 # Runs the [nginx] test cases of unit_tests against nginx and the fault proxy
 # on loopback (tests/servers/nginx.sh), stopping them afterwards.
-#   run-nginx-tests.sh UNIT_TESTS [CATCH_SPEC]   (default spec: [nginx])
+#   run-nginx-tests.sh UNIT_TESTS [CATCH_SPEC]   (default: every [nginx] case but the benchmark)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 unit_tests=${1:?usage: run-nginx-tests.sh UNIT_TESTS [SPEC]}
-spec=${2:-[nginx]}
+spec=${2:-[nginx]~[nginx_bench]}
 work=$(mktemp -d /tmp/kdk-nginx.XXXXXX)
 trap '"$here/nginx.sh" stop "$work"; rm -rf "$work"' EXIT
 "$here/nginx.sh" start "$work" >/dev/null

@@ -319,7 +319,7 @@ TEST_CASE("nginx: check() passes on a writable location and names a closed port"
 
 // Loopback throughput, not a test: `unit_tests '[nginx_bench]'` under
 // run-nginx-tests.sh prints MB/s for a 500 MB stream over HTTP and HTTPS.
-TEST_CASE("nginx: 500 MB stream throughput", "[.][nginx_bench]") {
+TEST_CASE("nginx: 500 MB stream throughput", "[.][nginx][nginx_bench]") {
   for (const std::string& text :
        {env("KDK_NGINX_HTTP") + "/dav", env("KDK_NGINX_HTTPS") + "/dav ca=" + env("KDK_NGINX_CA")}) {
     std::string dir = fresh_dir();
