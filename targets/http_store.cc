@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <thread>
 
@@ -54,6 +55,13 @@ std::string percent_encode_segment(std::string_view segment) {
     }
   }
   return out;
+}
+
+HttpStoreSettings http_store_settings(const config::Config& config, const std::string& default_ca_file) {
+  HttpStoreSettings settings;
+  settings.retry.attempts = std::max(config.retries, 1);
+  settings.default_ca_file = default_ca_file;
+  return settings;
 }
 
 Result<std::unique_ptr<HttpStore>> HttpStore::open(const config::NetworkTarget& target,
@@ -122,7 +130,7 @@ HttpStore::HttpStore(std::unique_ptr<http::Transport> transport, std::string bas
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
 
-std::string HttpStore::where() const { return base_url_ + "/" + crash_dir_; }
+std::string HttpStore::where() const { return crash_dir_.empty() ? base_url_ : base_url_ + "/" + crash_dir_; }
 
 std::string HttpStore::object_url(const std::string& name) const {
   std::string url = base_url_ + "/";

@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 
+#include "config/config.h"
 #include "config/target_url.h"
 #include "targets/crash_store.h"
 #include "targets/http/http_transport.h"
@@ -40,9 +41,14 @@ struct HttpStoreSettings {
   size_t stream_buffer = 4u << 20;  // the ByteChannel between producer and libcurl
 };
 
+// The settings a configuration implies: `retries` attempts per upload, the
+// default CA bundle (the one `load` embeds) when a target has no `ca=`.
+HttpStoreSettings http_store_settings(const config::Config& config, const std::string& default_ca_file);
+
 class HttpStore : public CrashStore {
  public:
   // Reads and checks the credential files; no network traffic yet.
+  // `crash_dir` may be empty for check().
   static Result<std::unique_ptr<HttpStore>> open(const config::NetworkTarget& target,
                                                  const std::string& crash_dir,
                                                  const HttpStoreSettings& settings);
