@@ -36,7 +36,9 @@ std::string base64(std::string_view in) {
 }
 
 // Statuses MKCOL answers for "made" or "already there".
-bool collection_exists(long status) { return (status >= 200 && status < 300) || status == 405 || status == 301; }
+bool collection_exists(long status) {
+  return (status >= 200 && status < 300) || status == 405 || status == 301;
+}
 
 }  // namespace
 
@@ -100,16 +102,18 @@ Result<std::unique_ptr<HttpStore>> HttpStore::open(const config::NetworkTarget& 
   options.tls.client_key_file = target.option("client_key");
   if (!options.tls.client_cert_file.empty()) {
     // The key is the secret: in its own file, or inside the certificate file.
-    const std::string& key = options.tls.client_key_file.empty() ? options.tls.client_cert_file
-                                                                 : options.tls.client_key_file;
-    if (Status s = check_secret_file(key, options.tls.client_key_file.empty() ? "client_cert" : "client_key"); !s)
+    const std::string& key =
+        options.tls.client_key_file.empty() ? options.tls.client_cert_file : options.tls.client_key_file;
+    if (Status s = check_secret_file(key, options.tls.client_key_file.empty() ? "client_cert" : "client_key");
+        !s)
       return s.error().within(target.url());
     if (auth_source.empty()) auth_source = "client_cert " + options.tls.client_cert_file;
   } else if (!options.tls.client_key_file.empty()) {
     return Error{target.url() + ": client_key without client_cert"};
   }
   for (const std::string* file : {&options.tls.ca_file, &options.tls.client_cert_file}) {
-    if (!file->empty() && access(file->c_str(), R_OK) != 0) return Error::from_errno(errno, target.url() + ": " + *file);
+    if (!file->empty() && access(file->c_str(), R_OK) != 0)
+      return Error::from_errno(errno, target.url() + ": " + *file);
   }
 
   std::string base = target.scheme + "://" + target.host + target.path;
@@ -140,7 +144,8 @@ std::string HttpStore::object_url(const std::string& name) const {
 
 Error HttpStore::failure(const std::string& what, const RetryOutcome& outcome) const {
   std::string tries = outcome.attempts > 1 ? format(" (%d attempts)", outcome.attempts) : "";
-  if (!outcome.last.ok()) return Error{outcome.last.error().message + tries, outcome.last.error().errno_value};
+  if (!outcome.last.ok())
+    return Error{outcome.last.error().message + tries, outcome.last.error().errno_value};
   long status = outcome.last->status;
   std::string text = what + ": " + status_text(status);
   if (status == 401) {
@@ -149,6 +154,8 @@ Error HttpStore::failure(const std::string& what, const RetryOutcome& outcome) c
   } else if (status == 403) {
     text += auth_source_.empty() ? ": the server refuses the upload (a client certificate or credentials?)"
                                  : ": the server refuses the upload with " + auth_source_;
+  } else if (status == 400 && auth_source_.starts_with("client_cert")) {
+    text += ": nginx answers so when it does not accept the client certificate (" + auth_source_ + ")";
   } else if (status == 413) {
     text += ": the server limits the upload size (nginx: client_max_body_size 0)";
   }
@@ -183,7 +190,8 @@ Status HttpStore::ensure_collection() {
   }
   if (!collection_exists(outcome.last->status)) {
     // Not every upload server has collections; the PUT will tell.
-    log::info("MKCOL %s: %s; trying the upload anyway", where().c_str(), status_text(outcome.last->status).c_str());
+    log::info("MKCOL %s: %s; trying the upload anyway", where().c_str(),
+              status_text(outcome.last->status).c_str());
   }
   collection_ready_ = true;
   return {};
@@ -192,11 +200,12 @@ Status HttpStore::ensure_collection() {
 Result<StoredObject> HttpStore::put(const std::string& name, std::string_view data) {
   if (Status s = ensure_collection(); !s) return s.error();
   std::string url = object_url(name);
-  RetryOutcome outcome = with_retries(settings_.retry, settings_.env, "PUT " + url, [&]() -> Result<http::Response> {
-    http::Request request{.method = "PUT", .url = url, .body = data, .body_size = data.size()};
-    if (!auth_header_.empty()) request.headers.emplace_back("Authorization", auth_header_);
-    return transport_->perform(request);
-  });
+  RetryOutcome outcome =
+      with_retries(settings_.retry, settings_.env, "PUT " + url, [&]() -> Result<http::Response> {
+        http::Request request{.method = "PUT", .url = url, .body = data, .body_size = data.size()};
+        if (!auth_header_.empty()) request.headers.emplace_back("Authorization", auth_header_);
+        return transport_->perform(request);
+      });
   if (outcome.verdict != Verdict::kDone) return failure("PUT " + url, outcome);
   return StoredObject{data.size(), sha256_hex(data.data(), data.size())};
 }

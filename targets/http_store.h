@@ -31,7 +31,7 @@
 namespace kdk::targets {
 
 struct HttpStoreSettings {
-  RetryPolicy retry;              // attempts: config `retries`
+  RetryPolicy retry;  // attempts: config `retries`
   RetryEnv env = RetryEnv::system();
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds stall_timeout{30};
@@ -75,7 +75,7 @@ class HttpStore : public CrashStore {
   Error failure(const std::string& what, const RetryOutcome& outcome) const;
 
   std::unique_ptr<http::Transport> transport_;
-  std::string base_url_;   // scheme://host/path without a trailing '/'
+  std::string base_url_;  // scheme://host/path without a trailing '/'
   std::string crash_dir_;
   std::string auth_header_;  // "Bearer ..." / "Basic ..." or empty: never logged
   std::string auth_source_;  // "token_file /etc/kdumpkit/token", for messages

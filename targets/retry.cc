@@ -83,28 +83,71 @@ RetryOutcome with_retries(const RetryPolicy& policy, const RetryEnv& env, const 
 std::string status_text(long status) {
   const char* reason = "";
   switch (status) {
-    case 200: reason = "OK"; break;
-    case 201: reason = "Created"; break;
-    case 204: reason = "No Content"; break;
-    case 301: reason = "Moved Permanently"; break;
-    case 302: reason = "Found"; break;
-    case 400: reason = "Bad Request"; break;
-    case 401: reason = "Unauthorized"; break;
-    case 403: reason = "Forbidden"; break;
-    case 404: reason = "Not Found"; break;
-    case 405: reason = "Method Not Allowed"; break;
-    case 408: reason = "Request Timeout"; break;
-    case 409: reason = "Conflict"; break;
-    case 411: reason = "Length Required"; break;
-    case 413: reason = "Content Too Large"; break;
-    case 429: reason = "Too Many Requests"; break;
-    case 500: reason = "Internal Server Error"; break;
-    case 501: reason = "Not Implemented"; break;
-    case 502: reason = "Bad Gateway"; break;
-    case 503: reason = "Service Unavailable"; break;
-    case 504: reason = "Gateway Timeout"; break;
-    case 507: reason = "Insufficient Storage"; break;
-    default: break;
+    case 200:
+      reason = "OK";
+      break;
+    case 201:
+      reason = "Created";
+      break;
+    case 204:
+      reason = "No Content";
+      break;
+    case 301:
+      reason = "Moved Permanently";
+      break;
+    case 302:
+      reason = "Found";
+      break;
+    case 400:
+      reason = "Bad Request";
+      break;
+    case 401:
+      reason = "Unauthorized";
+      break;
+    case 403:
+      reason = "Forbidden";
+      break;
+    case 404:
+      reason = "Not Found";
+      break;
+    case 405:
+      reason = "Method Not Allowed";
+      break;
+    case 408:
+      reason = "Request Timeout";
+      break;
+    case 409:
+      reason = "Conflict";
+      break;
+    case 411:
+      reason = "Length Required";
+      break;
+    case 413:
+      reason = "Content Too Large";
+      break;
+    case 429:
+      reason = "Too Many Requests";
+      break;
+    case 500:
+      reason = "Internal Server Error";
+      break;
+    case 501:
+      reason = "Not Implemented";
+      break;
+    case 502:
+      reason = "Bad Gateway";
+      break;
+    case 503:
+      reason = "Service Unavailable";
+      break;
+    case 504:
+      reason = "Gateway Timeout";
+      break;
+    case 507:
+      reason = "Insufficient Storage";
+      break;
+    default:
+      break;
   }
   return *reason ? format("%ld %s", status, reason) : format("HTTP status %ld", status);
 }

@@ -17,14 +17,15 @@ constexpr size_t kMaxSecretSize = 64 * 1024;
 Status check_stat(const struct stat& st, const std::string& path, const std::string& option) {
   if (!S_ISREG(st.st_mode)) return Error{format("%s %s is not a regular file", option.c_str(), path.c_str())};
   if (st.st_uid != geteuid()) {
-    return Error{format("%s %s is owned by uid %u, not by uid %u: credentials must be root-only (chown root it)",
-                        option.c_str(), path.c_str(), static_cast<unsigned>(st.st_uid),
-                        static_cast<unsigned>(geteuid()))};
+    return Error{format(
+        "%s %s is owned by uid %u, not by uid %u: credentials must be root-only (chown root it)",
+        option.c_str(), path.c_str(), static_cast<unsigned>(st.st_uid), static_cast<unsigned>(geteuid()))};
   }
   if ((st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0) {
-    return Error{format("%s %s is accessible by group or others (mode %04o): credentials must be root-only "
-                        "(chmod 600 it)",
-                        option.c_str(), path.c_str(), static_cast<unsigned>(st.st_mode & 07777))};
+    return Error{
+        format("%s %s is accessible by group or others (mode %04o): credentials must be root-only "
+               "(chmod 600 it)",
+               option.c_str(), path.c_str(), static_cast<unsigned>(st.st_mode & 07777))};
   }
   return {};
 }

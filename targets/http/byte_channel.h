@@ -24,8 +24,8 @@ class ByteChannel : public ByteWriter {
 
   // Producer side. write() blocks while the queue is full.
   Status write(const void* data, size_t size) override;
-  void finish();               // end of stream
-  void fail(Error error);      // the producer failed: read() returns `error`
+  void finish();           // end of stream
+  void fail(Error error);  // the producer failed: read() returns `error`
 
   // Consumer side. Blocks until data, the end (0) or the producer's error.
   Result<size_t> read(char* buffer, size_t max);

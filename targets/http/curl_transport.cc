@@ -73,7 +73,8 @@ int transient_errno(CURLcode code, long os_errno) {
   }
 }
 
-std::string describe_failure(CURLcode code, const char* error_buffer, const std::string& host, long os_errno) {
+std::string describe_failure(CURLcode code, const char* error_buffer, const std::string& host,
+                             long os_errno) {
   switch (code) {
     case CURLE_COULDNT_CONNECT:
       return format("cannot connect to %s: %s", host.c_str(),
@@ -87,7 +88,8 @@ std::string describe_failure(CURLcode code, const char* error_buffer, const std:
       return format("certificate verify failed for host %s (%s)", host.c_str(),
                     error_buffer[0] ? error_buffer : curl_easy_strerror(code));
     case CURLE_SSL_CACERT_BADFILE:
-      return format("cannot read the CA file (%s)", error_buffer[0] ? error_buffer : curl_easy_strerror(code));
+      return format("cannot read the CA file (%s)",
+                    error_buffer[0] ? error_buffer : curl_easy_strerror(code));
     case CURLE_SSL_CERTPROBLEM:
       return format("cannot use the client certificate or key (%s)",
                     error_buffer[0] ? error_buffer : curl_easy_strerror(code));
@@ -236,7 +238,8 @@ class CurlTransport : public Transport {
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count() * 1000));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options_.connect_timeout.count() * 1000));
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, kStallBytesPerSecond);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.stall_timeout.count()));
     // Explicit, so that `load` on a host with http_proxy set checks the same
@@ -277,8 +280,10 @@ class CurlTransport : public Transport {
       curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_body);
       curl_easy_setopt(h, CURLOPT_SEEKDATA, &transfer);
       curl_off_t size = -1;
-      if (request.body_size) size = static_cast<curl_off_t>(*request.body_size);
-      else if (!request.body_source) size = static_cast<curl_off_t>(request.body.size());
+      if (request.body_size)
+        size = static_cast<curl_off_t>(*request.body_size);
+      else if (!request.body_source)
+        size = static_cast<curl_off_t>(request.body.size());
       curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, size);
       if (request.method != "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     } else if (request.method != "GET") {

@@ -59,7 +59,8 @@ HttpStoreSettings settings(Sleeps* sleeps = nullptr, int attempts = 4) {
   return s;
 }
 
-std::unique_ptr<HttpStore> open_store(const std::string& text, const std::string& dir, HttpStoreSettings s = settings()) {
+std::unique_ptr<HttpStore> open_store(const std::string& text, const std::string& dir,
+                                      HttpStoreSettings s = settings()) {
   Result<std::unique_ptr<HttpStore>> store = HttpStore::open(target(text), dir, s);
   if (!store.ok()) FAIL(store.error().message);
   return std::move(*store);
@@ -111,7 +112,9 @@ std::string copy_with_mode(const std::string& from, mode_t mode) {
   return to;
 }
 
-void set_fault(const std::string& mode) { REQUIRE(write_file(env("KDK_NGINX_FAULT_MODE"), mode + "\n").ok()); }
+void set_fault(const std::string& mode) {
+  REQUIRE(write_file(env("KDK_NGINX_FAULT_MODE"), mode + "\n").ok());
+}
 std::string fault_state() { return read_file(env("KDK_NGINX_FAULT_MODE")).value(); }
 
 void upload_and_verify(const std::string& text, const std::string& location) {
@@ -140,7 +143,8 @@ TEST_CASE("nginx: upload over HTTPS, verified against the test CA", "[nginx]") {
 
 TEST_CASE("nginx: HTTPS with a CA that did not sign the server is refused at once", "[nginx]") {
   Sleeps sleeps;
-  auto store = open_store(env("KDK_NGINX_HTTPS") + "/dav ca=" + env("KDK_NGINX_WRONG_CA"), fresh_dir(), settings(&sleeps));
+  auto store = open_store(env("KDK_NGINX_HTTPS") + "/dav ca=" + env("KDK_NGINX_WRONG_CA"), fresh_dir(),
+                          settings(&sleeps));
   Result<StoredObject> r = store->put("vmcore-dmesg.txt", "x");
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.error().message, Catch::Contains("certificate verify failed for host 127.0.0.1"));
@@ -155,14 +159,16 @@ TEST_CASE("nginx: mutual TLS: the client certificate opens /mtls/, its absence g
                         env("KDK_NGINX_CLIENT_CERT") + " client_key=" + env("KDK_NGINX_CLIENT_KEY"),
                     "mtls");
   Sleeps sleeps;
-  auto bare = open_store(env("KDK_NGINX_HTTPS") + "/mtls ca=" + env("KDK_NGINX_CA"), fresh_dir(), settings(&sleeps));
+  auto bare =
+      open_store(env("KDK_NGINX_HTTPS") + "/mtls ca=" + env("KDK_NGINX_CA"), fresh_dir(), settings(&sleeps));
   Result<StoredObject> r = bare->put("a", "x");
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.error().message, Catch::Contains("403 Forbidden"));
   CHECK(sleeps.seen.empty());
 
-  auto stranger = open_store(env("KDK_NGINX_HTTPS") + "/mtls ca=" + env("KDK_NGINX_CA") + " client_cert=" +
-                                 env("KDK_NGINX_STRANGER_CERT") + " client_key=" + env("KDK_NGINX_STRANGER_KEY"),
+  auto stranger = open_store(env("KDK_NGINX_HTTPS") + "/mtls ca=" + env("KDK_NGINX_CA") +
+                                 " client_cert=" + env("KDK_NGINX_STRANGER_CERT") +
+                                 " client_key=" + env("KDK_NGINX_STRANGER_KEY"),
                              fresh_dir());
   CHECK_FALSE(stranger->check().ok());
 }
@@ -184,9 +190,33 @@ TEST_CASE("nginx: bearer token from token_file", "[nginx]") {
   CHECK_THAT(s.error().message, !Catch::Contains("not-the-token"));
 }
 
+TEST_CASE("nginx: a stream refused with 401 stops at once, naming what to fix", "[nginx]") {
+  Sleeps sleeps;
+  auto anonymous =
+      open_store(env("KDK_NGINX_HTTPS") + "/token ca=" + env("KDK_NGINX_CA"), fresh_dir(), settings(&sleeps));
+  Pattern p{64u << 20};
+  auto start = std::chrono::steady_clock::now();
+  Result<StoredObject> r = anonymous->put_stream("vmcore.flat", p.producer());
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.error().message, Catch::Contains("401 Unauthorized: the server wants credentials"));
+  CHECK(p.runs == 1);
+  CHECK(sleeps.seen.empty());
+  CHECK(seconds < 10);
+
+  auto stranger = open_store(env("KDK_NGINX_HTTPS") + "/mtls ca=" + env("KDK_NGINX_CA") +
+                                 " client_cert=" + env("KDK_NGINX_STRANGER_CERT") +
+                                 " client_key=" + env("KDK_NGINX_STRANGER_KEY"),
+                             fresh_dir());
+  Status s = stranger->check();
+  REQUIRE_FALSE(s.ok());
+  INFO(s.error().message);
+  CHECK_THAT(s.error().message, Catch::Contains("400"));
+}
+
 TEST_CASE("nginx: basic auth from basic_auth_file", "[nginx]") {
-  upload_and_verify(env("KDK_NGINX_HTTPS") + "/basic ca=" + env("KDK_NGINX_CA") + " basic_auth_file=" +
-                        env("KDK_NGINX_BASIC_FILE"),
+  upload_and_verify(env("KDK_NGINX_HTTPS") + "/basic ca=" + env("KDK_NGINX_CA") +
+                        " basic_auth_file=" + env("KDK_NGINX_BASIC_FILE"),
                     "basic");
 }
 
@@ -201,9 +231,10 @@ TEST_CASE("nginx: credential files readable by others are refused", "[nginx]") {
   CHECK_THAT(store.error().message, !Catch::Contains(secret));
 
   std::string loose_key = copy_with_mode(env("KDK_NGINX_CLIENT_KEY"), 0644);
-  store = HttpStore::open(target(env("KDK_NGINX_HTTPS") + "/mtls client_cert=" + env("KDK_NGINX_CLIENT_CERT") +
-                                 " client_key=" + loose_key),
-                          fresh_dir(), settings());
+  store =
+      HttpStore::open(target(env("KDK_NGINX_HTTPS") + "/mtls client_cert=" + env("KDK_NGINX_CLIENT_CERT") +
+                             " client_key=" + loose_key),
+                      fresh_dir(), settings());
   REQUIRE_FALSE(store.ok());
   CHECK_THAT(store.error().message, Catch::Contains("client_key"));
 }
@@ -286,7 +317,8 @@ TEST_CASE("nginx: a server that stops reading is cut after the stall timeout and
 TEST_CASE("nginx: uploads go through the configured proxy (CONNECT for https)", "[nginx]") {
   std::string log_file = env("KDK_NGINX_PROXY_LOG");
   upload_and_verify(env("KDK_NGINX_HTTP") + "/dav proxy=" + env("KDK_NGINX_PROXY"), "dav");
-  upload_and_verify(env("KDK_NGINX_HTTPS") + "/dav ca=" + env("KDK_NGINX_CA") + " proxy=" + env("KDK_NGINX_PROXY"), "dav");
+  upload_and_verify(
+      env("KDK_NGINX_HTTPS") + "/dav ca=" + env("KDK_NGINX_CA") + " proxy=" + env("KDK_NGINX_PROXY"), "dav");
   std::string log = read_file(log_file).value();
   std::string http_host = env("KDK_NGINX_HTTP").substr(7);
   std::string https_host = env("KDK_NGINX_HTTPS").substr(8);
@@ -329,8 +361,8 @@ TEST_CASE("nginx: 500 MB stream throughput", "[.][nginx][nginx_bench]") {
     Result<StoredObject> r = store->put_stream("vmcore.flat", p.producer());
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!r.ok()) FAIL(r.error().message);
-    std::printf("%s: %.0f MB in %.2f s = %.0f MB/s\n", text.substr(0, text.find(':')).c_str(), r->size / 1e6, seconds,
-                r->size / 1e6 / seconds);
+    std::printf("%s: %.0f MB in %.2f s = %.0f MB/s\n", text.substr(0, text.find(':')).c_str(), r->size / 1e6,
+                seconds, r->size / 1e6 / seconds);
     std::remove(server_file("dav", dir, "vmcore.flat").c_str());
   }
 }

@@ -74,8 +74,8 @@ struct Fixture {
                                   [this](std::chrono::milliseconds d) { sleeps.push_back(d); }},
                             [] { return 0.0; }};
     settings.stream_buffer = 4096;
-    store = std::make_unique<HttpStore>(std::move(t), "https://dumps.example/crash/", "host-2026-01-02-03:04:05",
-                                        std::move(auth), settings);
+    store = std::make_unique<HttpStore>(std::move(t), "https://dumps.example/crash/",
+                                        "host-2026-01-02-03:04:05", std::move(auth), settings);
   }
 };
 

@@ -32,7 +32,8 @@ TEST_CASE("retry: statuses are classified as done, retry or fail", "[retry]") {
   CHECK(classify_status(201) == Verdict::kDone);
   CHECK(classify_status(204) == Verdict::kDone);
   for (long s : {408L, 429L, 500L, 502L, 503L, 504L, 507L}) CHECK(classify_status(s) == Verdict::kRetry);
-  for (long s : {301L, 400L, 401L, 403L, 404L, 405L, 409L, 413L, 501L, 505L}) CHECK(classify_status(s) == Verdict::kFail);
+  for (long s : {301L, 400L, 401L, 403L, 404L, 405L, 409L, 413L, 501L, 505L})
+    CHECK(classify_status(s) == Verdict::kFail);
 }
 
 TEST_CASE("retry: transport errors retry only when marked transient", "[retry]") {
