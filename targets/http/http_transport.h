@@ -36,7 +36,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 struct Request {
   std::string method;  // GET, HEAD, PUT, POST, DELETE
   std::string url;
-  Headers headers;  // may carry credentials: never logged
+  Headers headers;     // may carry credentials: never logged
   // The body: `body` in memory, or `body_source` pulled until it returns 0.
   std::string_view body;
   std::function<Result<size_t>(char* buf, size_t max)> body_source;
