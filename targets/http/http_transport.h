@@ -53,7 +53,13 @@ class Transport {
  public:
   virtual ~Transport() = default;
   // An error is a failure below HTTP (resolve, connect, TLS, cut, timeout);
-  // any HTTP status is a Response.
+  // any HTTP status is a Response. The error's errno_value is non-zero
+  // (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EAGAIN for resolving, ...) when
+  // another attempt may succeed, 0 when it will not (certificate verify
+  // failure, unusable client certificate, malformed URL). A failing
+  // body_source aborts the request and its error is returned as is, within
+  // "<method> <url>: request body".
+  // Requests on one transport are serialised; its connection is reused.
   virtual Result<Response> perform(const Request& request) = 0;
 };
 
