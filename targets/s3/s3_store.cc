@@ -244,6 +244,9 @@ Result<http::Response> S3Store::perform_with_retries(const Call& call) {
     auto r = perform(call);
     if (!r) {
       last = r.error().message;
+      // The transport marks failures another try may cure (refused, reset,
+      // timed out) with an errno; a certificate that does not verify won't.
+      if (r.error().errno_value == 0) return Error{"S3 " + call.what + " " + target + ": " + last};
       continue;
     }
     auto body_error = parse_s3_error(r->body);

@@ -4,6 +4,7 @@
 #include "targets/s3/s3_store.h"
 
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <map>
 #include <optional>
 #include <string>
@@ -302,7 +303,7 @@ TEST_CASE("S3Store retries one part on its own", "[s3]") {
   h.s3.fault = [&](const Seen& s) -> std::optional<Result<http::Response>> {
     if (s.query.find("partNumber=2&") != std::string::npos && failures < 2) {
       ++failures;
-      if (failures == 1) return Result<http::Response>(Error{"connection cut midway"});
+      if (failures == 1) return Result<http::Response>(Error{"connection cut midway", ECONNRESET});
       return Result<http::Response>(FakeS3::error(503, "SlowDown"));
     }
     return std::nullopt;
@@ -324,7 +325,7 @@ TEST_CASE("S3Store retries one part on its own", "[s3]") {
 TEST_CASE("S3Store aborts the upload when a part keeps failing", "[s3]") {
   Harness h;
   h.s3.fault = [&](const Seen& s) -> std::optional<Result<http::Response>> {
-    if (s.query.find("partNumber=2&") != std::string::npos) return Result<http::Response>(Error{"injected cut"});
+    if (s.query.find("partNumber=2&") != std::string::npos) return Result<http::Response>(Error{"injected cut", ECONNRESET});
     return std::nullopt;
   };
   std::string data = pattern(16 * kMiB);
@@ -391,6 +392,17 @@ TEST_CASE("S3Store does not retry a refused request and names the S3 error", "[s
   CHECK(s.error().message.find("HTTP 403 SignatureDoesNotMatch: fake says SignatureDoesNotMatch") !=
         std::string::npos);
   CHECK(s.error().message.find("SECRET") == std::string::npos);
+}
+
+TEST_CASE("S3Store does not retry a certificate failure", "[s3]") {
+  Harness h;
+  h.s3.fault = [&](const Seen&) -> std::optional<Result<http::Response>> {
+    return Result<http::Response>(Error{"PUT https://s3.test: certificate does not verify"});
+  };
+  Status s = h.store.check();
+  REQUIRE_FALSE(s.ok());
+  CHECK(h.s3.seen.size() == 1);
+  CHECK(s.error().message.find("certificate does not verify") != std::string::npos);
 }
 
 TEST_CASE("S3Store check writes and deletes a test object", "[s3]") {
