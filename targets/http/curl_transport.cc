@@ -71,8 +71,16 @@ int transient_errno(CURLcode code, long os_errno) {
   }
 }
 
-std::string describe_failure(CURLcode code, const char* error_buffer, const std::string& host) {
+std::string describe_failure(CURLcode code, const char* error_buffer, const std::string& host, long os_errno) {
   switch (code) {
+    case CURLE_COULDNT_CONNECT:
+      return format("cannot connect to %s: %s", host.c_str(),
+                    os_errno != 0 ? std::strerror(static_cast<int>(os_errno)) : "connection failed");
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return format("cannot resolve host %s", host.c_str());
+    case CURLE_OPERATION_TIMEDOUT:
+      return format("timed out talking to %s (%s)", host.c_str(),
+                    error_buffer[0] ? error_buffer : curl_easy_strerror(code));
     case CURLE_PEER_FAILED_VERIFICATION:
       return format("certificate verify failed for host %s (%s)", host.c_str(),
                     error_buffer[0] ? error_buffer : curl_easy_strerror(code));
@@ -254,7 +262,7 @@ class CurlTransport : public Transport {
     if (code != CURLE_OK) {
       long os_errno = 0;
       curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-      std::string why = describe_failure(code, error_buffer, host_of(request.url));
+      std::string why = describe_failure(code, error_buffer, host_of(request.url), os_errno);
       return Error{shown + ": " + why, transient_errno(code, os_errno)};
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &transfer.response.status);
