@@ -1,13 +1,6 @@
 #include "targets/s3/credentials.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-
-#include "util/fd.h"
+#include "targets/secret_file.h"
 
 namespace kdk::targets::s3 {
 namespace {
@@ -60,32 +53,10 @@ Result<Credentials> parse_credentials(std::string_view text, const std::string& 
 }
 
 Result<Credentials> read_credentials_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Error::from_errno(errno, "S3 credentials file " + path);
-  UniqueFd guard(fd);
-  struct stat st {};
-  if (fstat(fd, &st) != 0) return Error::from_errno(errno, "S3 credentials file " + path);
-  if (!S_ISREG(st.st_mode)) return Error{"S3 credentials file " + path + ": not a regular file"};
-  if (st.st_uid != 0) return Error{"S3 credentials file " + path + ": owned by uid " + std::to_string(st.st_uid) +
-                                   ", must be owned by root"};
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Error{"S3 credentials file " + path + ": mode " + mode +
-                 " lets group or others read or write it; make it root-only (chmod 600)"};
-  }
-  if (st.st_size > 64 * 1024) return Error{"S3 credentials file " + path + ": larger than 64 KiB"};
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < text.size()) {
-    ssize_t n = ::read(fd, text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::from_errno(errno, "read S3 credentials file " + path);
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  text.resize(got);
-  return parse_credentials(text, "S3 credentials file " + path);
+  // The root-only rule is the one every credential file of a target obeys.
+  auto text = read_secret_file(path, "S3 credentials_file");
+  if (!text) return text.error();
+  return parse_credentials(*text, "S3 credentials_file " + path);
 }
 
 }  // namespace kdk::targets::s3

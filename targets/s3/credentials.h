@@ -18,8 +18,8 @@ namespace kdk::targets::s3 {
 // `origin` names the text in errors ("/etc/kdumpkit/s3.cred").
 Result<Credentials> parse_credentials(std::string_view text, const std::string& origin);
 
-// Refuses a file that is not a regular file owned by root, or that group or
-// others may read or write.
+// Refuses a file that is not a regular file owned by root (the effective
+// user), or that group or others may read or write (targets/secret_file.h).
 Result<Credentials> read_credentials_file(const std::string& path);
 
 }  // namespace kdk::targets::s3

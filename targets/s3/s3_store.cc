@@ -49,23 +49,21 @@ std::string endpoint_authority(const std::string& endpoint) {
   return host;
 }
 
-// Exponential backoff with jitter between tries of one request: 0.5 s,
-// 1 s, 2 s ... capped at 8 s, each +-25 %. The one place to swap for the
-// shared retry policy (targets/retry.h).
-std::chrono::milliseconds backoff_delay(int attempt, uint64_t& seed) {
-  int64_t base = 500;
-  for (int i = 1; i < attempt && base < 8000; ++i) base *= 2;
-  base = std::min<int64_t>(base, 8000);
-  seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-  int64_t jitter = static_cast<int64_t>((seed >> 33) % static_cast<uint64_t>(base / 2 + 1)) - base / 4;
-  return std::chrono::milliseconds(base + jitter);
-}
-
-bool retryable_status(long status, const std::string& code) {
-  if (status >= 500 || status == 408 || status == 429) return true;
-  // S3 answers 400 RequestTimeout when the body stalled; InternalError and
-  // SlowDown can come inside a 200 answer to CompleteMultipartUpload.
-  return code == "RequestTimeout" || code == "InternalError" || code == "SlowDown";
+// S3 puts its reason in an XML body: RequestTimeout (400) when the body
+// stalled, InternalError or SlowDown even inside a 200 answer to
+// CompleteMultipartUpload; those are worth another try, as the shared
+// policy's statuses are.
+Verdict judge_s3(const Result<http::Response>& outcome, bool error_may_be_in_body) {
+  if (!outcome.ok()) return classify(outcome);
+  auto error = parse_s3_error(outcome->body);
+  std::string code = error ? error->code : "";
+  bool retry_code = code == "RequestTimeout" || code == "InternalError" || code == "SlowDown";
+  if (outcome->status >= 200 && outcome->status < 300) {
+    if (!error_may_be_in_body || !error) return Verdict::kDone;
+    return retry_code ? Verdict::kRetry : Verdict::kFail;
+  }
+  if (retry_code) return Verdict::kRetry;
+  return classify(outcome);
 }
 
 std::string describe_failure(const http::Response& r) {
@@ -175,7 +173,7 @@ Result<S3Options> s3_options(const config::NetworkTarget& target, int attempts, 
   o.prefix = strip_slashes(target.path);
   std::string sub = strip_slashes(subdir);
   if (!sub.empty()) o.prefix = o.prefix.empty() ? sub : o.prefix + "/" + sub;
-  o.attempts = std::max(1, attempts);
+  o.retry.attempts = std::max(1, attempts);
   std::string part = target.option("part_size", "16");
   o.first_part_size = std::stoull(part) * kMiB;  // validated by config (5..1024)
   std::string cred = target.option("credentials_file");
@@ -193,10 +191,10 @@ http::TransportOptions s3_transport_options(const config::NetworkTarget& target)
   return t;
 }
 
-S3Store::S3Store(S3Options options, http::Transport& transport, Clock clock, std::function<std::time_t()> wall_time)
+S3Store::S3Store(S3Options options, http::Transport& transport, RetryEnv env, std::function<std::time_t()> wall_time)
     : options_(std::move(options)),
       transport_(transport),
-      clock_(std::move(clock)),
+      env_(std::move(env)),
       wall_time_(std::move(wall_time)),
       host_(endpoint_authority(options_.endpoint)) {}
 
@@ -236,30 +234,14 @@ Result<http::Response> S3Store::perform(const Call& call) {
 }
 
 Result<http::Response> S3Store::perform_with_retries(const Call& call) {
-  uint64_t seed = static_cast<uint64_t>(wall_time_()) ^ reinterpret_cast<uintptr_t>(this);
-  std::string target = "s3://" + options_.bucket + "/" + call.key;
-  std::string last;
-  for (int attempt = 1; attempt <= options_.attempts; ++attempt) {
-    if (attempt > 1) clock_.sleep(backoff_delay(attempt - 1, seed));
-    auto r = perform(call);
-    if (!r) {
-      last = r.error().message;
-      // The transport marks failures another try may cure (refused, reset,
-      // timed out) with an errno; a certificate that does not verify won't.
-      if (r.error().errno_value == 0) return Error{"S3 " + call.what + " " + target + ": " + last};
-      continue;
-    }
-    auto body_error = parse_s3_error(r->body);
-    bool ok = r->status >= 200 && r->status < 300 && !(call.error_may_be_in_body && body_error);
-    if (ok) return r;
-    std::string code = body_error ? body_error->code : "";
-    last = describe_failure(*r);
-    if (!retryable_status(r->status, code)) {
-      return Error{"S3 " + call.what + " " + target + ": " + last};
-    }
-  }
-  return Error{"S3 " + call.what + " " + target + ": " + last + " (after " + std::to_string(options_.attempts) +
-               (options_.attempts == 1 ? " try)" : " tries)")};
+  std::string what = "S3 " + call.what + " s3://" + options_.bucket + "/" + call.key;
+  RetryOutcome out = with_retries(
+      options_.retry, env_, what, [&] { return perform(call); },
+      [&](const Result<http::Response>& r) { return judge_s3(r, call.error_may_be_in_body); });
+  if (out.verdict == Verdict::kDone) return std::move(out.last);
+  std::string why = out.last.ok() ? describe_failure(*out.last) : out.last.error().message;
+  std::string tries = out.attempts > 1 ? " (after " + std::to_string(out.attempts) + " tries)" : "";
+  return Error{what + ": " + why + tries, out.last.ok() ? 0 : out.last.error().errno_value};
 }
 
 Result<StoredObject> S3Store::put_object(const std::string& key, std::string_view data, const std::string& sha256) {

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "config/target_url.h"
-#include "targets/block_devices.h"
 #include "targets/crash_store.h"
+#include "targets/retry.h"
 #include "targets/http/http_transport.h"
 #include "targets/s3/part_schedule.h"
 #include "targets/s3/sigv4.h"
@@ -27,7 +27,7 @@ struct S3Options {
   std::string prefix;  // key prefix of the crash directory, no leading or trailing '/' ("" for the bucket root)
   Credentials credentials;
   uint64_t first_part_size = 16 * kMiB;
-  int attempts = 5;  // tries of each request (config `retries`)
+  RetryPolicy retry;  // per request; retry.attempts is config `retries`
 };
 
 // The options of an s3:// target (endpoint, region, part_size, and the
@@ -41,8 +41,8 @@ http::TransportOptions s3_transport_options(const config::NetworkTarget& target)
 class S3Store : public CrashStore {
  public:
   // `wall_time` gives the UTC time requests are signed with (S3 refuses a
-  // signature more than 15 minutes off); `clock` sleeps between retries.
-  S3Store(S3Options options, http::Transport& transport, Clock clock,
+  // signature more than 15 minutes off); `env` sleeps between retries.
+  S3Store(S3Options options, http::Transport& transport, RetryEnv env = RetryEnv::system(),
           std::function<std::time_t()> wall_time = [] { return std::time(nullptr); });
 
   std::string where() const override;  // "s3://bucket/prefix at https://endpoint"
@@ -75,7 +75,7 @@ class S3Store : public CrashStore {
 
   S3Options options_;
   http::Transport& transport_;
-  Clock clock_;
+  RetryEnv env_;
   std::function<std::time_t()> wall_time_;
   std::string host_;  // the Host header: the endpoint's authority
 };

@@ -58,7 +58,7 @@ TEST_CASE("S3 credentials files must be root-only", "[s3]") {
   REQUIRE(chmod(path.c_str(), 0640) == 0);
   auto group = read_credentials_file(path);
   REQUIRE_FALSE(group.ok());
-  CHECK(group.error().message.find("mode 0640") != std::string::npos);
+  CHECK(group.error().message.find("(mode 0640)") != std::string::npos);
   REQUIRE(chmod(path.c_str(), 0604) == 0);
   CHECK_FALSE(read_credentials_file(path).ok());
   auto absent = read_credentials_file(std::string(dir_template) + "/none");

@@ -30,16 +30,17 @@ S3Options server_options(const std::string& prefix) {
   o.prefix = prefix;
   o.credentials = {env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"), ""};
   o.first_part_size = 5 * kMiB;
-  o.attempts = 3;
+  o.retry.attempts = 3;
   return o;
 }
 
-Clock fast_clock() {
+RetryEnv fast_clock() {
   // Real requests, no real waiting between tries.
-  Clock c;
-  c.now = [] { return std::chrono::milliseconds(0); };
-  c.sleep = [](std::chrono::milliseconds) {};
-  return c;
+  RetryEnv e;
+  e.clock.now = [] { return std::chrono::milliseconds(0); };
+  e.clock.sleep = [](std::chrono::milliseconds) {};
+  e.random = [] { return 0.5; };
+  return e;
 }
 
 std::string run(const std::string& command) {

@@ -148,7 +148,7 @@ struct Harness {
   std::vector<std::chrono::milliseconds> sleeps;
   S3Store store;
   explicit Harness(uint64_t first_part = 5 * kMiB, int attempts = 3)
-      : store(options(first_part, attempts), s3, clock(), [] { return std::time_t{1764158400}; }) {}
+      : store(options(first_part, attempts), s3, env(), [] { return std::time_t{1764158400}; }) {}
 
   static S3Options options(uint64_t first_part, int attempts) {
     S3Options o;
@@ -157,14 +157,15 @@ struct Harness {
     o.prefix = "crash/host-2026-11-26-12:00:00";
     o.credentials = {"AKID", "SECRET", ""};
     o.first_part_size = first_part;
-    o.attempts = attempts;
+    o.retry.attempts = attempts;
     return o;
   }
-  Clock clock() {
-    Clock c;
-    c.now = [] { return std::chrono::milliseconds(0); };
-    c.sleep = [this](std::chrono::milliseconds d) { sleeps.push_back(d); };
-    return c;
+  RetryEnv env() {
+    RetryEnv e;
+    e.clock.now = [] { return std::chrono::milliseconds(0); };
+    e.clock.sleep = [this](std::chrono::milliseconds d) { sleeps.push_back(d); };
+    e.random = [] { return 0.5; };
+    return e;
   }
 };
 
@@ -316,10 +317,9 @@ TEST_CASE("S3Store retries one part on its own", "[s3]") {
   CHECK(h.s3.count("PUT", "partNumber=2&") == 3);
   CHECK(h.s3.count("POST", "uploads") == 1);
   REQUIRE(h.sleeps.size() == 2);
-  CHECK(h.sleeps[0] >= std::chrono::milliseconds(375));
-  CHECK(h.sleeps[0] <= std::chrono::milliseconds(625));
-  CHECK(h.sleeps[1] >= std::chrono::milliseconds(750));
-  CHECK(h.sleeps[1] <= std::chrono::milliseconds(1250));
+  // The shared policy (targets/retry.h): 1 s then 2 s, half of each random.
+  CHECK(h.sleeps[0] == std::chrono::milliseconds(750));
+  CHECK(h.sleeps[1] == std::chrono::milliseconds(1500));
 }
 
 TEST_CASE("S3Store aborts the upload when a part keeps failing", "[s3]") {
