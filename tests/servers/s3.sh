@@ -4,11 +4,15 @@
 # with `npm ci` into $KDUMPKIT_CACHE/s3rver/<lockfile hash>, never into the
 # source tree).
 #
-#   s3.sh start WORK [PORT]   start it (PORT default 9000) with bucket
+#   s3.sh start WORK [PORT] [tls]
+#                             start it (PORT default 9000) with bucket
 #                             `dumps`, data in WORK/s3-data, log WORK/s3.log;
 #                             writes WORK/s3.env (S3_ENDPOINT, S3_BUCKET,
 #                             S3_ACCESS_KEY, S3_SECRET_KEY, S3_DATA, S3_PORT,
 #                             S3_CREDENTIALS, S3_WORK)
+#                             With `tls`: HTTPS with a certificate for
+#                             127.0.0.1 from a test CA made in WORK/pki
+#                             (S3_CA; S3_WRONG_CA is an unrelated CA).
 #                             and WORK/s3-credentials (root-only, the
 #                             credentials_file format), prints s3.env
 #   s3.sh stop WORK           stop it (by the pid it recorded)
@@ -31,7 +35,7 @@ access_key=kdumpkit-test
 secret_key=kdumpkit-test-secret
 
 usage() {
-  echo "usage: $0 start WORK [PORT] | stop WORK | open-uploads WORK" >&2
+  echo "usage: $0 start WORK [PORT] [tls] | stop WORK | open-uploads WORK" >&2
   exit 2
 }
 
@@ -57,8 +61,26 @@ install_dir() {
   echo "$dir"
 }
 
+make_pki() {
+  local pki=$1
+  mkdir -p "$pki"
+  (
+    cd "$pki"
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=kdumpkit S3 test CA" \
+      -keyout ca.key -out ca.pem 2>/dev/null
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=unrelated CA" \
+      -keyout wrong-ca.key -out wrong-ca.pem 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+      -extfile server.ext -out server.pem 2>/dev/null
+    chmod 644 ca.pem wrong-ca.pem
+  )
+}
+
 start() {
-  local work=$1 port=${2:-9000}
+  local work=$1 port=${2:-9000} tls=${3:-}
   mkdir -p "$work"
   work=$(cd "$work" && pwd)
   if [ -f "$work/s3.pid" ] && kill -0 "$(cat "$work/s3.pid")" 2>/dev/null; then
@@ -68,8 +90,14 @@ start() {
   local dir
   dir=$(install_dir)
   mkdir -p "$work/s3-data"
+  local scheme=http tls_args=()
+  if [ "$tls" = tls ]; then
+    make_pki "$work/pki"
+    scheme=https
+    tls_args=("$work/pki/server.key" "$work/pki/server.pem")
+  fi
   NODE_PATH=$dir/node_modules setsid node "$here/s3rver/run.js" "$port" "$work/s3-data" "$bucket" \
-    "$access_key" "$secret_key" >"$work/s3.log" 2>&1 </dev/null &
+    "$access_key" "$secret_key" "${tls_args[@]}" >"$work/s3.log" 2>&1 </dev/null &
   echo $! >"$work/s3.pid"
   local i
   for i in $(seq 1 100); do
@@ -88,7 +116,7 @@ start() {
   }
   (umask 077 && printf 'access_key_id = %s\nsecret_access_key = %s\n' "$access_key" "$secret_key" >"$work/s3-credentials")
   cat >"$work/s3.env" <<EOF
-S3_ENDPOINT=http://127.0.0.1:$port
+S3_ENDPOINT=$scheme://127.0.0.1:$port
 S3_PORT=$port
 S3_BUCKET=$bucket
 S3_ACCESS_KEY=$access_key
@@ -97,6 +125,9 @@ S3_DATA=$work/s3-data
 S3_CREDENTIALS=$work/s3-credentials
 S3_WORK=$work
 EOF
+  if [ "$tls" = tls ]; then
+    printf 'S3_CA=%s\nS3_WRONG_CA=%s\n' "$work/pki/ca.pem" "$work/pki/wrong-ca.pem" >>"$work/s3.env"
+  fi
   cat "$work/s3.env"
 }
 
@@ -130,7 +161,7 @@ open_uploads() {
 
 [ $# -ge 2 ] || usage
 case $1 in
-  start) start "$2" "${3:-}" ;;
+  start) start "$2" "${3:-}" "${4:-}" ;;
   stop) stop "$2" ;;
   open-uploads) open_uploads "$2" ;;
   *) usage ;;

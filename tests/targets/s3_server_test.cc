@@ -260,3 +260,31 @@ TEST_CASE("S3 server: multipart throughput of a 200 MB stream", "[s3server][thro
   WARN(line);
   REQUIRE(store.remove("vmcore.flat").ok());
 }
+
+TEST_CASE("S3 server over HTTPS: the CA decides", "[s3server]") {
+  S3Options o = server_options("crash/tls");
+  o.endpoint = env("S3_TLS_ENDPOINT");
+  SECTION("the test CA: accepted") {
+    http::TransportOptions t;
+    t.tls.ca_file = env("S3_CA");
+    auto transport = http::make_curl_transport(t);
+    S3Store store(o, *transport, fast_clock());
+    REQUIRE(store.check().ok());
+    std::string data = pattern(6 * kMiB, 5);
+    auto r = store.put_stream("vmcore.flat", producer_of(data));
+    REQUIRE(r.ok());
+    CHECK(r->sha256 == sha256_hex(data.data(), data.size()));
+  }
+  SECTION("an unrelated CA: refused at once, naming the certificate") {
+    http::TransportOptions t;
+    t.tls.ca_file = env("S3_WRONG_CA");
+    auto transport = http::make_curl_transport(t);
+    FaultTransport counting(*transport);
+    S3Store store(o, counting, fast_clock());
+    Status s = store.check();
+    REQUIRE_FALSE(s.ok());
+    INFO(s.error().message);
+    CHECK(s.error().message.find("certificate") != std::string::npos);
+    CHECK(counting.seen.size() == 1);  // not worth another try
+  }
+}
