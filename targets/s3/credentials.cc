@@ -29,7 +29,8 @@ Result<Credentials> parse_credentials(std::string_view text, const std::string& 
     if (eq == std::string_view::npos) return Error{where + ": expected name = value"};
     std::string_view name = trim(line.substr(0, eq));
     std::string_view value = trim(line.substr(eq + 1));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
     }
     if (name.substr(0, 4) == "aws_") name.remove_prefix(4);

@@ -43,7 +43,8 @@ std::string endpoint_authority(const std::string& endpoint) {
   bool https = endpoint.rfind("https://", 0) == 0;
   std::string default_port = https ? ":443" : ":80";
   if (host.size() > default_port.size() &&
-      host.compare(host.size() - default_port.size(), default_port.size(), default_port) == 0 && host.back() != ']') {
+      host.compare(host.size() - default_port.size(), default_port.size(), default_port) == 0 &&
+      host.back() != ']') {
     host.resize(host.size() - default_port.size());
   }
   return host;
@@ -191,7 +192,8 @@ http::TransportOptions s3_transport_options(const config::NetworkTarget& target)
   return t;
 }
 
-S3Store::S3Store(S3Options options, http::Transport& transport, RetryEnv env, std::function<std::time_t()> wall_time)
+S3Store::S3Store(S3Options options, http::Transport& transport, RetryEnv env,
+                 std::function<std::time_t()> wall_time)
     : options_(std::move(options)),
       transport_(transport),
       env_(std::move(env)),
@@ -244,7 +246,8 @@ Result<http::Response> S3Store::perform_with_retries(const Call& call) {
   return Error{what + ": " + why + tries, out.last.ok() ? 0 : out.last.error().errno_value};
 }
 
-Result<StoredObject> S3Store::put_object(const std::string& key, std::string_view data, const std::string& sha256) {
+Result<StoredObject> S3Store::put_object(const std::string& key, std::string_view data,
+                                         const std::string& sha256) {
   Call c;
   c.what = "PutObject";
   c.method = "PUT";
@@ -271,13 +274,14 @@ Result<std::string> S3Store::create_upload(const std::string& key) {
   if (!r) return r.error();
   auto id = xml_element_text(r->body, "UploadId");
   if (!id || id->empty()) {
-    return Error{"S3 CreateMultipartUpload s3://" + options_.bucket + "/" + key + ": no UploadId in the answer"};
+    return Error{"S3 CreateMultipartUpload s3://" + options_.bucket + "/" + key +
+                 ": no UploadId in the answer"};
   }
   return *id;
 }
 
-Result<std::string> S3Store::upload_part(const std::string& key, const std::string& upload_id, uint32_t number,
-                                         std::string_view data) {
+Result<std::string> S3Store::upload_part(const std::string& key, const std::string& upload_id,
+                                         uint32_t number, std::string_view data) {
   Call c;
   c.what = "UploadPart " + std::to_string(number);
   c.method = "PUT";
@@ -296,9 +300,10 @@ Result<std::string> S3Store::upload_part(const std::string& key, const std::stri
   return etag;
 }
 
-Status S3Store::complete_upload(const std::string& key, const std::string& upload_id, const std::string& parts_xml) {
-  std::string body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" + parts_xml +
-                     "</CompleteMultipartUpload>";
+Status S3Store::complete_upload(const std::string& key, const std::string& upload_id,
+                                const std::string& parts_xml) {
+  std::string body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" +
+                     parts_xml + "</CompleteMultipartUpload>";
   Call c;
   c.what = "CompleteMultipartUpload";
   c.method = "POST";
@@ -380,7 +385,8 @@ Status S3Store::check() {
   std::string text = "kdumpkit load: write check, deleted right away\n";
   auto put_result = put(name, text);
   if (!put_result) return put_result.error().within("cannot write a test object to " + where());
-  if (Status s = remove(name); !s) return s.error().within("wrote but cannot delete a test object in " + where());
+  if (Status s = remove(name); !s)
+    return s.error().within("wrote but cannot delete a test object in " + where());
   return {};
 }
 

@@ -13,8 +13,8 @@
 
 #include "config/target_url.h"
 #include "targets/crash_store.h"
-#include "targets/retry.h"
 #include "targets/http/http_transport.h"
+#include "targets/retry.h"
 #include "targets/s3/part_schedule.h"
 #include "targets/s3/sigv4.h"
 
@@ -24,7 +24,8 @@ struct S3Options {
   std::string endpoint;  // http[s]://host[:port], no path
   std::string region = "us-east-1";
   std::string bucket;
-  std::string prefix;  // key prefix of the crash directory, no leading or trailing '/' ("" for the bucket root)
+  std::string
+      prefix;  // key prefix of the crash directory, no leading or trailing '/' ("" for the bucket root)
   Credentials credentials;
   uint64_t first_part_size = 16 * kMiB;
   RetryPolicy retry;  // per request; retry.attempts is config `retries`
@@ -42,8 +43,9 @@ class S3Store : public CrashStore {
  public:
   // `wall_time` gives the UTC time requests are signed with (S3 refuses a
   // signature more than 15 minutes off); `env` sleeps between retries.
-  S3Store(S3Options options, http::Transport& transport, RetryEnv env = RetryEnv::system(),
-          std::function<std::time_t()> wall_time = [] { return std::time(nullptr); });
+  S3Store(
+      S3Options options, http::Transport& transport, RetryEnv env = RetryEnv::system(),
+      std::function<std::time_t()> wall_time = [] { return std::time(nullptr); });
 
   std::string where() const override;  // "s3://bucket/prefix at https://endpoint"
   Result<StoredObject> put(const std::string& name, std::string_view data) override;

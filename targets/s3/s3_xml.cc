@@ -56,7 +56,7 @@ std::string decode_entities(std::string_view text) {
       uint32_t cp = 0;
       known = !digits.empty();
       for (char c : digits) {
-        int d = (c >= '0' && c <= '9') ? c - '0'
+        int d = (c >= '0' && c <= '9')         ? c - '0'
                 : hexa && c >= 'a' && c <= 'f' ? c - 'a' + 10
                 : hexa && c >= 'A' && c <= 'F' ? c - 'A' + 10
                                                : -1;
@@ -123,12 +123,23 @@ std::string xml_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

@@ -19,8 +19,8 @@ bool unreserved(unsigned char c) {
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
@@ -169,8 +169,8 @@ Signature sign(const SigningRequest& request, const Credentials& credentials, co
     s.signed_headers += name;
   }
   s.canonical_request = request.method + '\n' + canonical_uri(request.path, scope.path_style) + '\n' +
-                        canonical_query(request.query) + '\n' + canonical_headers + '\n' + s.signed_headers + '\n' +
-                        request.payload_sha256;
+                        canonical_query(request.query) + '\n' + canonical_headers + '\n' + s.signed_headers +
+                        '\n' + request.payload_sha256;
   std::string day(date.substr(0, 8));
   std::string credential_scope = day + '/' + scope.region + '/' + scope.service + "/aws4_request";
   s.string_to_sign = "AWS4-HMAC-SHA256\n" + std::string(date) + '\n' + credential_scope + '\n' +
@@ -182,12 +182,13 @@ Signature sign(const SigningRequest& request, const Credentials& credentials, co
   return s;
 }
 
-std::string sign_s3_request(SigningRequest& request, const Credentials& credentials, const std::string& region,
-                            std::time_t now) {
+std::string sign_s3_request(SigningRequest& request, const Credentials& credentials,
+                            const std::string& region, std::time_t now) {
   std::string date = amz_date(now);
   request.headers.emplace_back("x-amz-date", date);
   request.headers.emplace_back("x-amz-content-sha256", request.payload_sha256);
-  if (!credentials.session_token.empty()) request.headers.emplace_back("x-amz-security-token", credentials.session_token);
+  if (!credentials.session_token.empty())
+    request.headers.emplace_back("x-amz-security-token", credentials.session_token);
   SigningScope scope;
   scope.region = region;
   return sign(request, credentials, scope, date).authorization;

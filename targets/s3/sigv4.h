@@ -33,11 +33,11 @@ struct QueryParam {
 enum class PathStyle { kS3, kNormalized };
 
 struct SigningRequest {
-  std::string method;                // GET, PUT, POST, DELETE, HEAD
-  std::string path = "/";            // decoded, starts with '/'
-  std::vector<QueryParam> query;     // any order
+  std::string method;                                        // GET, PUT, POST, DELETE, HEAD
+  std::string path = "/";                                    // decoded, starts with '/'
+  std::vector<QueryParam> query;                             // any order
   std::vector<std::pair<std::string, std::string>> headers;  // all signed; must include host
-  std::string payload_sha256;        // lower-case hex, or "UNSIGNED-PAYLOAD"
+  std::string payload_sha256;                                // lower-case hex, or "UNSIGNED-PAYLOAD"
 };
 
 struct SigningScope {
@@ -85,7 +85,7 @@ std::string signing_key(std::string_view secret, std::string_view yyyymmdd, std:
 // Adds what an S3 request needs to be accepted (x-amz-date,
 // x-amz-content-sha256, x-amz-security-token when there is a session token)
 // to `request.headers`, signs it, and returns the Authorization header value.
-std::string sign_s3_request(SigningRequest& request, const Credentials& credentials, const std::string& region,
-                            std::time_t now);
+std::string sign_s3_request(SigningRequest& request, const Credentials& credentials,
+                            const std::string& region, std::time_t now);
 
 }  // namespace kdk::targets::s3

@@ -1,5 +1,3 @@
-#include "targets/s3/credentials.h"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "targets/s3/credentials.h"
 #include "util/fd.h"
 
 using namespace kdk;
@@ -19,9 +18,10 @@ TEST_CASE("S3 credentials are parsed from our format and AWS's", "[s3]") {
   CHECK(c->secret_access_key == "s3cr/et+");
   CHECK(c->session_token.empty());
 
-  auto aws = parse_credentials("[default]\r\naws_access_key_id = AK\r\naws_secret_access_key = \"SK\"\r\n"
-                               "aws_session_token = TOK\r\nregion = eu-west-1\r\n",
-                               "f");
+  auto aws = parse_credentials(
+      "[default]\r\naws_access_key_id = AK\r\naws_secret_access_key = \"SK\"\r\n"
+      "aws_session_token = TOK\r\nregion = eu-west-1\r\n",
+      "f");
   REQUIRE(aws.ok());
   CHECK(aws->access_key_id == "AK");
   CHECK(aws->secret_access_key == "SK");

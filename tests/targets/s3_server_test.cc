@@ -59,9 +59,10 @@ std::string run(const std::string& command) {
 // right for a GET without query) reads it back.
 std::string read_back(const S3Store& store, const std::string& name) {
   std::string tmp = env("S3_WORK") + "/readback";
-  std::string status = run("curl -s -o " + tmp + " -w '%{http_code}' --aws-sigv4 'aws:amz:us-east-1:s3' --user '" +
-                           env("S3_ACCESS_KEY") + ":" + env("S3_SECRET_KEY") +
-                           "' -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' '" + store.url_of(name) + "'");
+  std::string status =
+      run("curl -s -o " + tmp + " -w '%{http_code}' --aws-sigv4 'aws:amz:us-east-1:s3' --user '" +
+          env("S3_ACCESS_KEY") + ":" + env("S3_SECRET_KEY") +
+          "' -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' '" + store.url_of(name) + "'");
   std::string sha = run("sha256sum " + tmp + " | cut -d' ' -f1; rm -f " + tmp);
   return status + " " + sha;
 }
@@ -258,8 +259,8 @@ TEST_CASE("S3 server: multipart throughput of a 200 MB stream", "[s3server][thro
   CHECK(r->size == size);
   CHECK(read_back(store, "vmcore.flat") == "200 " + r->sha256);
   char line[160];
-  std::snprintf(line, sizeof line, "S3 multipart upload of %zu bytes in 16 MiB parts: %.2f s, %.1f MB/s", size,
-                seconds, size / seconds / 1e6);
+  std::snprintf(line, sizeof line, "S3 multipart upload of %zu bytes in 16 MiB parts: %.2f s, %.1f MB/s",
+                size, seconds, size / seconds / 1e6);
   WARN(line);
   REQUIRE(store.remove("vmcore.flat").ok());
 }
@@ -323,7 +324,7 @@ TEST_CASE("S3 server behind a faulty link: each part is retried on its own", "[s
     part1 += s.find("partNumber=1&") != std::string::npos;
     creates += s.find("?uploads") != std::string::npos;
   }
-  CHECK(part1 >= 2);   // the first PUT (part 1) met the fault and was sent again
+  CHECK(part1 >= 2);    // the first PUT (part 1) met the fault and was sent again
   CHECK(creates == 1);  // within the same upload
   CHECK(open_uploads("crash/faulty-link/vmcore.flat").empty());
 }

@@ -28,8 +28,8 @@ struct Seen {
 
 class FakeS3 : public http::Transport {
  public:
-  std::map<std::string, std::string> objects;                   // path → bytes
-  std::map<std::string, std::map<int, std::string>> uploads;    // id → part → bytes
+  std::map<std::string, std::string> objects;                 // path → bytes
+  std::map<std::string, std::map<int, std::string>> uploads;  // id → part → bytes
   std::vector<Seen> seen;
   // Returns an answer instead of the fake's own, for fault injection.
   std::function<std::optional<Result<http::Response>>(const Seen&)> fault;
@@ -61,8 +61,9 @@ class FakeS3 : public http::Transport {
     if (r.method == "POST" && params.count("uploads")) {
       std::string id = "up+" + std::to_string(next_id++);
       uploads[id];
-      return ok("<?xml version=\"1.0\"?><InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>" +
-                xml_escape(id) + "</UploadId></InitiateMultipartUploadResult>");
+      return ok(
+          "<?xml version=\"1.0\"?><InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>" +
+          xml_escape(id) + "</UploadId></InitiateMultipartUploadResult>");
     }
     if (r.method == "PUT" && params.count("partNumber")) {
       auto it = uploads.find(params["uploadId"]);
@@ -105,8 +106,10 @@ class FakeS3 : public http::Transport {
 
   static http::Response ok(std::string body, http::Headers headers = {}) { return {200, headers, body}; }
   static http::Response error(long status, const std::string& code) {
-    return {status, {}, "<?xml version=\"1.0\"?><Error><Code>" + code + "</Code><Message>fake says " + code +
-                            "</Message></Error>"};
+    return {status,
+            {},
+            "<?xml version=\"1.0\"?><Error><Code>" + code + "</Code><Message>fake says " + code +
+                "</Message></Error>"};
   }
 
  private:
@@ -198,8 +201,8 @@ TEST_CASE("S3 part sizes grow so 10,000 parts hold multi-TiB streams", "[s3]") {
   CHECK(part_size(16 * kMiB, 1000) == 16 * kMiB);
   CHECK(part_size(16 * kMiB, 1001) == 32 * kMiB);
   CHECK(part_size(16 * kMiB, 2001) == 64 * kMiB);
-  CHECK(part_size(1 * kMiB, 1) == 5 * kMiB);               // S3's minimum
-  CHECK(part_size(16 * kMiB, 10000) == kMaxPartSize);       // capped at 5 GiB
+  CHECK(part_size(1 * kMiB, 1) == 5 * kMiB);           // S3's minimum
+  CHECK(part_size(16 * kMiB, 10000) == kMaxPartSize);  // capped at 5 GiB
   CHECK(part_size(1024 * kMiB, 4001) == kMaxPartSize);
   // From the smallest first size 10,000 parts still hold 4.8 TiB, from the
   // default the 5 TiB object maximum.
@@ -232,7 +235,8 @@ TEST_CASE("S3 XML answers are read without trusting them", "[s3]") {
   CHECK_FALSE(xml_element_text("", "UploadId"));
   CHECK(xml_element_text("<X>&bogus; &#xZZ; &#0; &</X>", "X") == "&bogus; &#xZZ; &#0; &");
   auto e = parse_s3_error(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request "
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The "
+      "request "
       "signature we calculated does not match &lt;x&gt;</Message><RequestId>1</RequestId></Error>");
   REQUIRE(e);
   CHECK(e->code == "SignatureDoesNotMatch");
@@ -325,14 +329,16 @@ TEST_CASE("S3Store retries one part on its own", "[s3]") {
 TEST_CASE("S3Store aborts the upload when a part keeps failing", "[s3]") {
   Harness h;
   h.s3.fault = [&](const Seen& s) -> std::optional<Result<http::Response>> {
-    if (s.query.find("partNumber=2&") != std::string::npos) return Result<http::Response>(Error{"injected cut", ECONNRESET});
+    if (s.query.find("partNumber=2&") != std::string::npos)
+      return Result<http::Response>(Error{"injected cut", ECONNRESET});
     return std::nullopt;
   };
   std::string data = pattern(16 * kMiB);
   size_t written = 0;
   auto r = h.store.put_stream("vmcore.flat", [&](ByteWriter& out) -> Status {
     for (size_t off = 0; off < data.size(); off += kMiB) {
-      if (Status s = out.write(data.data() + off, kMiB); !s) return Error{"producer stopped: " + s.error().message};
+      if (Status s = out.write(data.data() + off, kMiB); !s)
+        return Error{"producer stopped: " + s.error().message};
       written += kMiB;
     }
     return {};
@@ -365,7 +371,8 @@ TEST_CASE("S3Store aborts when the producer fails or completion is refused", "[s
     h.s3.fault = [&](const Seen& s) -> std::optional<Result<http::Response>> {
       if (s.method == "POST" && s.query.rfind("uploadId=", 0) == 0) {
         ++tries;
-        if (tries == 1) return Result<http::Response>(http::Response{200, {}, "<Error><Code>InternalError</Code></Error>"});
+        if (tries == 1)
+          return Result<http::Response>(http::Response{200, {}, "<Error><Code>InternalError</Code></Error>"});
         return Result<http::Response>(FakeS3::error(400, "InvalidPart"));
       }
       return std::nullopt;
