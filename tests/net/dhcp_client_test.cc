@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "dhcp_recorded.inc"
+#include "dhcp_slirp.inc"
 #include "fake_dhcp_server.h"
 
 using namespace kdk;
@@ -135,4 +136,34 @@ TEST_CASE("dhcp client: an OFFER without an ACK is retried, then the error names
   // A NAK waits a second before the next DISCOVER, so a few rounds fit in 5 s.
   CHECK(lease.error().message.rfind("no DHCPACK (", 0) == 0);
   CHECK(lease.error().message.find("DHCPNAK, last: wrong network) within 5 s") != std::string::npos);
+}
+
+TEST_CASE("dhcp client: QEMU's slirp server, recorded (restricted: no router, no DNS)", "[net][dhcp]") {
+  auto udp = decode_ipv4_udp(kSlirpOffer, sizeof kSlirpOffer);
+  REQUIRE(udp);
+  auto offer = decode_dhcp(udp->payload.data(), udp->payload.size());
+  REQUIRE(offer);
+  const std::array<uint8_t, 6> mac{0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+  CHECK(offer->chaddr == mac);
+  FakeClock fc;
+  ScriptedServer server(fc, [](const DhcpMessage& m) -> std::vector<Packet> {
+    if (m.type == DhcpType::kDiscover) return {recorded(kSlirpOffer, sizeof kSlirpOffer)};
+    if (m.type == DhcpType::kRequest) return {recorded(kSlirpAck, sizeof kSlirpAck)};
+    return {};
+  });
+  auto lease = obtain_lease(server, mac, offer->xid, DhcpTiming{}, fc.clock());
+  REQUIRE(lease);
+  CHECK(ipv4_text(lease->address) == "10.0.2.15");
+  CHECK(lease->prefix == 24);
+  CHECK(lease->routers.empty());
+  CHECK(lease->dns.empty());
+  CHECK(lease->describe() == "dhcp from 10.0.2.2, lease 86400 s");
+  // Our recorded REQUEST is what this client sends for that OFFER.
+  auto req_udp = decode_ipv4_udp(kSlirpRequest, sizeof kSlirpRequest);
+  REQUIRE(req_udp);
+  auto request = decode_dhcp(req_udp->payload.data(), req_udp->payload.size());
+  REQUIRE(request);
+  CHECK(request->requested_ip == server.sent[1].requested_ip);
+  CHECK(request->server_id == server.sent[1].server_id);
+  CHECK(request->host_name == "kdk-guest");
 }
