@@ -125,6 +125,9 @@ Result<NetworkRecord> record_network_for(const std::vector<std::string>& hosts,
       // 127.0.0.53 and friends are local stub resolvers that will not run
       // in the capture kernel.
       if (s.rfind("127.", 0) == 0 || s == "::1") continue;
+      // A scoped address (fe80::1%eth0) names an interface of this kernel;
+      // the load record keeps plain addresses only.
+      if (!rtnl::parse_address(s)) continue;
       add_unique(rec.dns, s);
     }
   }

@@ -92,8 +92,12 @@ TEST_CASE("bring_up: DHCP from dnsmasq configures address, route and resolv.conf
   CHECK(leases->find("crashed-host") != std::string::npos);
 
   SECTION("load's record of the route to a host behind that gateway") {
-    auto rec = loader::record_network_for({"192.0.2.80:2049"}, "/nonexistent");
-    REQUIRE(rec);
+    // Local stubs and scoped addresses mean nothing in the capture kernel.
+    std::string resolv_conf = work_dir() + "/production-resolv.conf";
+    REQUIRE(write_file(resolv_conf, "nameserver 127.0.0.53\nnameserver fe80::1%kdk-cli\nnameserver 10.77.0.53\n"));
+    auto rec = loader::record_network_for({"192.0.2.80:2049"}, resolv_conf);
+    if (!rec) FAIL(rec.error().message);
+    CHECK(rec->dns == std::vector<std::string>{"10.77.0.53"});
     CHECK(rec->interface == "kdk-cli");
     CHECK(rec->mac == "02:00:00:00:77:02");
     CHECK(rec->addresses == state->addresses);
