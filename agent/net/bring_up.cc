@@ -48,34 +48,38 @@ std::string NetworkState::describe() const {
 
 namespace {
 
-Result<rtnl::Link> find_link(int index) {
-  auto links = rtnl::list_links();
-  if (!links) return links.error();
-  for (const auto& l : *links) {
-    if (l.index == index) return l;
-  }
-  return Error{format("network link %d disappeared", index)};
-}
-
-// Waits until the chosen link (or, without a choice, any candidate) has a
-// carrier; returns that link.
-Result<rtnl::Link> wait_for_carrier(const std::optional<int>& index, milliseconds timeout,
-                                    const targets::Clock& clock) {
+// Chooses the interface and waits until it has a carrier, setting links up
+// as they appear: a NIC whose driver probes asynchronously shows up after
+// its module is loaded, so the choice is made again on every poll.
+Result<rtnl::Link> wait_for_link(const Settings& settings, milliseconds timeout,
+                                 const targets::Clock& clock) {
   const milliseconds deadline = clock.now() + timeout;
-  std::string last;
+  std::vector<int> raised;
+  std::string said;
   for (;;) {
     auto links = rtnl::list_links();
     if (!links) return links.error();
-    last.clear();
-    for (const auto& l : *links) {
-      if (l.loopback() || (index && l.index != *index)) continue;
-      if (l.running()) return l;
-      last += format("%s%s (flags 0x%x, operstate %u)", last.empty() ? "" : ", ", l.name.c_str(), l.flags,
-                     l.operstate);
+    auto choice = choose_interface(*links, settings.interface, settings.recorded_mac);
+    std::string waiting;
+    if (choice) {
+      if (choice->reason != said) log::info("network: using %s", choice->reason.c_str());
+      said = choice->reason;
+      for (const auto& l : *links) {
+        if (l.loopback() || (choice->index && l.index != *choice->index)) continue;
+        if (l.running()) return l;
+        if (std::find(raised.begin(), raised.end(), l.index) == raised.end()) {
+          if (auto s = rtnl::set_link_up(l.index); !s) return s.error().within(l.name);
+          raised.push_back(l.index);
+        }
+        waiting += format("%s%s (flags 0x%x, operstate %u)", waiting.empty() ? "" : ", ", l.name.c_str(),
+                          l.flags, l.operstate);
+      }
     }
     if (clock.now() >= deadline) {
+      // A configured interface that never appeared: the error says which exist.
+      if (!choice) return choice.error();
       return Error{format("no link within %lld s on %s", static_cast<long long>(timeout.count() / 1000),
-                          last.empty() ? "any interface" : last.c_str())};
+                          waiting.empty() ? "any interface" : waiting.c_str())};
     }
     clock.sleep(milliseconds(100));
   }
@@ -144,14 +148,7 @@ Result<NetworkState> bring_up(const Settings& settings, const targets::Clock& cl
         log::warn("network: loopback: %s", s.error().message.c_str());
     }
   }
-  auto choice = choose_interface(*links, settings.interface, settings.recorded_mac);
-  if (!choice) return choice.error();
-  log::info("network: using %s", choice->reason.c_str());
-  for (const auto& l : *links) {
-    if (l.loopback() || (choice->index && l.index != *choice->index)) continue;
-    if (auto s = rtnl::set_link_up(l.index); !s) return s.error().within(l.name);
-  }
-  auto link = wait_for_carrier(choice->index, settings.link_timeout, clock);
+  auto link = wait_for_link(settings, settings.link_timeout, clock);
   if (!link) return link.error();
   NetworkState state;
   state.interface = link->name;

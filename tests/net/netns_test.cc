@@ -96,7 +96,8 @@ TEST_CASE("bring_up: DHCP from dnsmasq configures address, route and resolv.conf
   SECTION("load's record of the route to a host behind that gateway") {
     // Local stubs and scoped addresses mean nothing in the capture kernel.
     std::string resolv_conf = work_dir() + "/production-resolv.conf";
-    REQUIRE(write_file(resolv_conf, "nameserver 127.0.0.53\nnameserver fe80::1%kdk-cli\nnameserver 10.77.0.53\n"));
+    REQUIRE(write_file(resolv_conf,
+                       "nameserver 127.0.0.53\nnameserver fe80::1%kdk-cli\nnameserver 10.77.0.53\n"));
     auto rec = loader::record_network_for({"192.0.2.80:2049"}, resolv_conf);
     if (!rec) FAIL(rec.error().message);
     CHECK(rec->dns == std::vector<std::string>{"10.77.0.53"});
@@ -161,8 +162,26 @@ TEST_CASE("bring_up: an absent configured interface is named with what exists", 
   work_dir();
   net::Settings s;
   s.interface = "eth9";
+  s.link_timeout = std::chrono::seconds(1);
   auto state = net::bring_up(s, targets::Clock::system());
   REQUIRE_FALSE(state);
   CHECK(state.error().message.find("network interface eth9 not found (present: ") == 0);
   CHECK(state.error().message.find("kdk-cli 02:00:00:00:77:02") != std::string::npos);
+}
+
+TEST_CASE("bring_up: an interface that appears late (asynchronous driver probe) is waited for", "[.netns]") {
+  work_dir();
+  REQUIRE(std::system("(sleep 0.5; ip link add kdk-late type veth peer name kdk-late-peer &&"
+                      " ip link set kdk-late-peer up) &") == 0);
+  net::Settings s;
+  s.interface = "kdk-late";
+  s.dhcp = false;
+  s.addresses = {"10.80.0.2/24"};
+  s.link_timeout = std::chrono::seconds(10);
+  s.resolv_conf = "";
+  auto state = net::bring_up(s, targets::Clock::system());
+  if (!state) FAIL(state.error().message);
+  CHECK(state->interface == "kdk-late");
+  CHECK(state->link_ms >= 500);
+  CHECK(addresses_of("kdk-late") == std::vector<std::string>{"10.80.0.2/24"});
 }
