@@ -83,6 +83,22 @@ int main(int argc, char** argv) {
               state->link_ms, state->address_ms);
   std::fflush(stdout);
   int rc = 0;
-  for (size_t i = 0; i < targets.size(); ++i) rc |= probe_target(targets[i], static_cast<int>(i), clock);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    // "!URL": the mount must fail, at once (a missing export is not retried).
+    if (targets[i][0] == '!') {
+      auto t = config::parse_target(targets[i].substr(1));
+      if (!t || !std::get_if<config::NetworkTarget>(&t->where)) return fail(targets[i] + ": not a target");
+      auto t0 = clock.now();
+      auto disk = targets::MountedDisk::mount_nfs(std::get<config::NetworkTarget>(t->where),
+                                                  "/run/kdk-netprobe-bad", std::chrono::seconds(60), clock);
+      if (disk)
+        rc |= fail(targets[i] + " mounted");
+      else
+        std::printf("KDK-NET: refused in %lld ms: %s\n", static_cast<long long>((clock.now() - t0).count()),
+                    disk.error().message.c_str());
+      continue;
+    }
+    rc |= probe_target(targets[i], static_cast<int>(i), clock);
+  }
   return rc;
 }
