@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
       if (!t || !std::get_if<config::NetworkTarget>(&t->where)) return fail(targets[i] + ": not a target");
       auto t0 = clock.now();
       auto disk = targets::MountedDisk::mount_nfs(std::get<config::NetworkTarget>(t->where),
-                                                  "/run/kdk-netprobe-bad", std::chrono::seconds(60), clock);
+                                                  "/run/kdk-netprobe-bad", std::chrono::seconds(8), clock);
       if (disk)
         rc |= fail(targets[i] + " mounted");
       else

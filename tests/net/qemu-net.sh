@@ -70,7 +70,8 @@ install -m 0755 "$probe" "$w/overlay/usr/sbin/kdk_netprobe"
 cat >"$w/overlay/etc/kdk/net-run" <<'EOF'
 kdk_netprobe 'nfs://10.0.2.100/export vers=4.1' \
   'nfs://10.0.2.100/export vers=3 options=port=2049,mountport=20048' \
-  '!nfs://10.0.2.100/export/missing vers=4.1'
+  '!nfs://10.0.2.100/export/missing vers=4.1' \
+  '!nfs://10.0.2.100:2051/export vers=4.1'
 EOF
 kdk_build_first_initramfs "$probe" "$w/first.cpio" "$w/overlay"
 truncate -s 1M "$w/vda.img" "$w/vdb.img"
@@ -95,6 +96,12 @@ check 'KDK-NET: nfs ok 10.0.2.100:/export nfs ' "the NFSv3 mount did not work"
 check 'KDK-NET: probe exited 0' "the probe failed"
 check 'KDK-NET: refused in [0-9]* ms: mount 10.0.2.100:/export/missing (nfs4) on /run/kdk-netprobe-bad: No such file or directory' \
   "a missing export was not refused at once"
+# A port nobody listens on: refused, retried after 1, 2, 4 s, given up
+# within the probe's 8 s mount timeout.
+check 'nfs: mount 10.0.2.100:/export (nfs4) on /run/kdk-netprobe-bad: Connection refused; retrying in 4000 ms' \
+  "an unreachable server was not retried with backoff"
+check 'KDK-NET: refused in [0-9]* ms: mount 10.0.2.100:/export (nfs4) on /run/kdk-netprobe-bad: Connection refused' \
+  "an unreachable server was not given up"
 if grep -q FAIL "$w/console.log"; then kdk_err "$(grep FAIL "$w/console.log")"; fail=1; fi
 # What the server holds: one committed file per version, no leftovers.
 [ "$(cat "$w/export/kdk-guest-probe/probe.txt" 2>/dev/null)" = "written by kdk_netprobe over nfs4 4.1" ] ||
