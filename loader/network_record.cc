@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "agent/net/resolv_conf.h"
 #include "targets/block_devices.h"
 #include "util/fd.h"
 #include "util/format.h"
 #include "util/rtnetlink.h"
+#include "util/text.h"
 
 namespace kdk::loader {
 
@@ -50,6 +50,15 @@ Result<rtnl::IpPrefix> resolve(const std::string& host) {
 }
 
 }  // namespace
+
+std::vector<std::string> parse_resolv_conf_servers(const std::string& text) {
+  std::vector<std::string> out;
+  for (auto line : lines(text)) {
+    auto words = split_words(line);
+    if (words.size() >= 2 && words[0] == "nameserver") out.push_back(words[1]);
+  }
+  return out;
+}
 
 void NetworkRecord::apply_to(config::LoadRecord& record) const {
   record.net_interface = interface;
@@ -121,7 +130,7 @@ Result<NetworkRecord> record_network_for(const std::vector<std::string>& hosts,
     }
   }
   if (auto text = read_file(resolv_conf)) {
-    for (const auto& s : net::parse_resolv_conf_servers(*text)) {
+    for (const auto& s : parse_resolv_conf_servers(*text)) {
       // 127.0.0.53 and friends are local stub resolvers that will not run
       // in the capture kernel.
       if (s.rfind("127.", 0) == 0 || s == "::1") continue;

@@ -27,6 +27,9 @@ struct NetworkRecord {
   void apply_to(config::LoadRecord& record) const;
 };
 
+// The nameserver addresses of a resolv.conf, in order.
+std::vector<std::string> parse_resolv_conf_servers(const std::string& text);
+
 // "host", "host:port", "[2001:db8::1]:443" -> the host part.
 std::string host_of(const std::string& host_port);
 

@@ -11,8 +11,4 @@ namespace kdk::net {
 // The file's text; servers beyond the third are left out (musl ignores them).
 std::string render_resolv_conf(const std::vector<std::string>& servers, const std::string& search_domain);
 
-// The nameserver addresses in a resolv.conf (`load` reads the production
-// machine's), in order.
-std::vector<std::string> parse_resolv_conf_servers(const std::string& text);
-
 }  // namespace kdk::net

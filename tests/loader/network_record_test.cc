@@ -20,3 +20,9 @@ TEST_CASE("network record: a target on this machine needs no interface", "[loade
   CHECK(rec->routes[0].first == "127.0.0.1");
   CHECK(rec->routes[0].second == "127.0.0.1 dev lo");
 }
+
+TEST_CASE("network record: nameservers of resolv.conf", "[loader][net]") {
+  CHECK(parse_resolv_conf_servers("# c\nnameserver 10.0.0.1\n  nameserver\t192.0.2.53 # x\noptions edns0\n"
+                                  "nameserver\nsearch a b\n") ==
+        std::vector<std::string>{"10.0.0.1", "192.0.2.53"});
+}

@@ -57,11 +57,8 @@ TEST_CASE("interface choice: MAC syntax", "[net]") {
   CHECK_FALSE(looks_like_mac("eth0"));
 }
 
-TEST_CASE("resolv.conf: at most three servers for musl, search domain; read back", "[net]") {
+TEST_CASE("resolv.conf: at most three servers for musl, search domain", "[net]") {
   CHECK(render_resolv_conf({"10.0.0.1", "2001:db8::53", "10.0.0.3", "10.0.0.4"}, "example.test") ==
         "# written by kdumpkit in the capture kernel\n"
         "nameserver 10.0.0.1\nnameserver 2001:db8::53\nnameserver 10.0.0.3\nsearch example.test\n");
-  CHECK(parse_resolv_conf_servers("# c\nnameserver 10.0.0.1\n  nameserver\t192.0.2.53 # x\noptions edns0\n"
-                                  "nameserver\nsearch a b\n") ==
-        std::vector<std::string>{"10.0.0.1", "192.0.2.53"});
 }
