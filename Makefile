@@ -21,6 +21,7 @@ product: toolchain
 	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/toolchain/musl.cmake \
 	  -DKDK_TOOLCHAIN_DIR=$(CURDIR)/$(TOOLCHAIN) >/dev/null
 	cmake --build $(BUILD)/product -j $(JOBS)
+	cmake --build $(BUILD)/product -j $(JOBS) --target kdk_netprobe
 	strip -o $(BUILD)/kdumpkit $(BUILD)/product/cli/kdumpkit
 	toolchain/check-static-binary.sh $(BUILD)/kdumpkit
 

@@ -1,20 +1,50 @@
 #include "config/load_record.h"
 
+#include <cctype>
+
 #include "config/key_value.h"
 #include "util/format.h"
+#include "util/rtnetlink.h"
 #include "util/text.h"
 
 namespace kdk::config {
+
+namespace {
+
+// Six lower-case hex pairs separated by ':', as load writes them.
+bool is_mac(const std::string& s) {
+  if (s.size() != 17) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool sep = i % 3 == 2;
+    if (sep ? s[i] != ':'
+            : !std::isxdigit(static_cast<unsigned char>(s[i])) ||
+                  std::isupper(static_cast<unsigned char>(s[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 std::string LoadRecord::serialize() const {
   std::string out = "# written by kdumpkit load\n";
   out += "host = " + host + "\n";
   out += "kernel_release = " + kernel_release + "\n";
   for (const auto& m : modules) out += "module = " + m + "\n";
+  if (!net_interface.empty()) out += "net_interface = " + net_interface + "\n";
+  if (!net_mac.empty()) out += "net_mac = " + net_mac + "\n";
+  for (const auto& a : net_addresses) out += "net_address = " + a + "\n";
+  for (const auto& g : net_gateways) out += "net_gateway = " + g + "\n";
+  for (const auto& d : net_dns) out += "net_dns = " + d + "\n";
   return out;
 }
 
 Result<LoadRecord> parse_load_record(std::string_view text, const std::string& source) {
+  auto bad = [&](const KeyValue& kv, const char* expected) {
+    return Error{format("%s:%d: %s = \"%s\": expected %s", source.c_str(), kv.line, kv.key.c_str(),
+                        kv.value.c_str(), expected)};
+  };
   auto kvs = parse_key_values(text, source);
   if (!kvs) return kvs.error();
   LoadRecord r;
@@ -25,6 +55,19 @@ Result<LoadRecord> parse_load_record(std::string_view text, const std::string& s
       r.kernel_release = kv.value;
     } else if (kv.key == "module") {
       r.modules.push_back(kv.value);
+    } else if (kv.key == "net_interface") {
+      r.net_interface = kv.value;
+    } else if (kv.key == "net_mac") {
+      if (!is_mac(kv.value)) return bad(kv, "a MAC address such as 52:54:00:12:34:56");
+      r.net_mac = kv.value;
+    } else if (kv.key == "net_address") {
+      if (!rtnl::parse_prefix(kv.value) || kv.value.find('/') == std::string::npos) {
+        return bad(kv, "an address with its prefix length (192.0.2.10/24, 2001:db8::10/64)");
+      }
+      r.net_addresses.push_back(kv.value);
+    } else if (kv.key == "net_gateway" || kv.key == "net_dns") {
+      if (!rtnl::parse_address(kv.value)) return bad(kv, "an IPv4 or IPv6 address");
+      (kv.key == "net_gateway" ? r.net_gateways : r.net_dns).push_back(kv.value);
     } else {
       return Error{format("%s:%d: unknown key \"%s\"", source.c_str(), kv.line, kv.key.c_str())};
     }

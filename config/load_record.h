@@ -1,5 +1,6 @@
 // What `load` learned on the production machine and the capture kernel needs:
-// the host name, the kernel release, and the modules to load in order. It
+// the host name, the kernel release, the modules to load in order, and the
+// network interface that reaches the network targets. It
 // travels in the capture initramfs as /etc/kdumpkit/load.conf, in the same
 // key = value grammar as the configuration.
 #pragma once
@@ -16,6 +17,13 @@ struct LoadRecord {
   std::string host;
   std::string kernel_release;
   std::vector<std::string> modules;  // paths relative to /lib/modules/<release>, load order
+  // The interface that routes to the network targets (loader/network_record):
+  // the capture kernel finds it by MAC and falls back to these settings.
+  std::string net_interface;               // its name on the production kernel
+  std::string net_mac;                     // "52:54:00:12:34:56"
+  std::vector<std::string> net_addresses;  // CIDR, global scope, both families
+  std::vector<std::string> net_gateways;   // the next hops towards the targets
+  std::vector<std::string> net_dns;        // nameservers of /etc/resolv.conf
 
   std::string serialize() const;
 };

@@ -20,6 +20,10 @@ class MountedDisk {
   // Waits for the device, then mounts it read-write at `mountpoint`.
   static Result<MountedDisk> mount(const config::DiskTarget& target, const std::string& mountpoint,
                                    std::chrono::milliseconds device_timeout, const Clock& clock);
+  // Mounts an NFS export (targets/nfs_mount.cc): device() then names
+  // "host:/export/dir" and its fs.type is nfs4 or nfs; root() is the export.
+  static Result<MountedDisk> mount_nfs(const config::NetworkTarget& target, const std::string& mountpoint,
+                                       std::chrono::milliseconds timeout, const Clock& clock);
   MountedDisk(MountedDisk&& other) noexcept;
   MountedDisk& operator=(MountedDisk&&) = delete;
   ~MountedDisk();
