@@ -1,5 +1,7 @@
 #include "agent/capture.h"
 
+#include "agent/capture_context.h"
+
 #include <time.h>
 #include <unistd.h>
 
@@ -34,43 +36,10 @@ namespace {
 
 constexpr size_t kCopyChunk = 4 << 20;
 
-double seconds_since(std::chrono::milliseconds start, const targets::Clock& clock) {
-  return std::chrono::duration<double>(clock.now() - start).count();
-}
-
-double uptime_seconds() {
-  struct timespec ts {};
-  clock_gettime(CLOCK_BOOTTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-// The system clock, whose waits count as progress for the watchdog.
-targets::Clock working_clock() {
-  targets::Clock c = targets::Clock::system();
-  auto sleep = c.sleep;
-  c.sleep = [sleep](std::chrono::milliseconds d) {
-    heartbeat();
-    sleep(d);
-  };
-  return c;
-}
-
-// Everything one capture knows, shared by the targets it tries.
-struct CaptureContext {
-  const CapturePaths& paths;
-  config::Config config;
-  config::LoadRecord record;
-  vmcore::VmcoreFile core;
-  std::string dir_name;
-  std::optional<dmesg::KernelLog> kernel_log;
-  std::vector<std::string> log_damage;
-  CaptureMetadata metadata;
-  targets::Clock clock = working_clock();
-  std::string cmdline;  // the capture kernel's, for test switches
-};
-
 // Copies the vmcore byte for byte, logging progress about every 5 seconds.
-Status copy_vmcore(const vmcore::VmcoreFile& core, targets::AtomicFile& out, const targets::Clock& clock) {
+}  // namespace
+
+Status copy_vmcore(const vmcore::VmcoreFile& core, ByteWriter& out, const targets::Clock& clock) {
   std::vector<char> buf(kCopyChunk);
   const uint64_t total = core.size();
   uint64_t done = 0;
@@ -103,38 +72,31 @@ Status copy_vmcore(const vmcore::VmcoreFile& core, targets::AtomicFile& out, con
   return {};
 }
 
+namespace {
+
+// An AtomicFile as a ByteWriter (its digest follows the bytes).
+class AtomicFileWriter final : public ByteWriter {
+ public:
+  explicit AtomicFileWriter(targets::AtomicFile& file) : file_(file) {}
+  Status write(const void* data, size_t size) override { return file_.write(data, size); }
+
+ private:
+  targets::AtomicFile& file_;
+};
+
 // The dump itself: a byte copy (raw), or filtered and compressed by the engine.
 Status write_vmcore(CaptureContext& ctx, targets::AtomicFile& out, int level) {
   ctx.metadata.damage = ctx.log_damage;  // this attempt's own findings follow
-  if (ctx.config.dump_format == config::DumpFormat::kRaw) return copy_vmcore(ctx.core, out, ctx.clock);
-  dump::DumpOptions o;
-  o.format = ctx.config.dump_format == config::DumpFormat::kElf ? dump::DumpFormat::elf : dump::DumpFormat::kdump;
-  o.dump_level = level;
-  auto compression = dump::parse_compression(ctx.config.compression);
-  if (!compression) return compression.error();
-  o.compression = o.format == dump::DumpFormat::elf ? dump::Compression::none : *compression;
-  o.threads = static_cast<unsigned>(ctx.config.threads);
-  o.memory_bytes = static_cast<uint64_t>(ctx.config.memory_budget_mib) << 20;
-  dump::FileSink sink(out.fd(), "vmcore");
-  auto stats = dump::dump_vmcore(ctx.core, o, sink);
-  if (!stats) return stats.error();
-  DumpSummary& d = ctx.metadata.dump;
-  ctx.metadata.has_dump_summary = true;
-  d.dump_level = o.dump_level;
-  d.compression = dump::compression_name(o.compression);
-  d.ram_pages = stats->ram_pages;
-  d.dumped_pages = stats->dumpable_pages;
-  d.zero_pages = stats->zero_pages;
-  d.excluded_cache = stats->excluded.cache;
-  d.excluded_cache_private = stats->excluded.cache_private;
-  d.excluded_user = stats->excluded.user;
-  d.excluded_free = stats->excluded.free;
-  d.excluded_hwpoison = stats->excluded.hwpoison;
-  d.excluded_offline = stats->excluded.offline;
-  for (const auto& dmg : stats->damage) {
-    ctx.metadata.damage.push_back(format("pfns 0x%llx-0x%llx: %s", static_cast<unsigned long long>(dmg.start_pfn),
-                                         static_cast<unsigned long long>(dmg.end_pfn), dmg.what.c_str()));
+  if (ctx.config.dump_format == config::DumpFormat::kRaw) {
+    AtomicFileWriter writer(out);
+    return copy_vmcore(ctx.core, writer, ctx.clock);
   }
+  auto o = engine_options(ctx, level);
+  if (!o) return o.error();
+  dump::FileSink sink(out.fd(), "vmcore");
+  auto stats = dump::dump_vmcore(ctx.core, *o, sink);
+  if (!stats) return stats.error();
+  record_dump_stats(ctx, *o, *stats);
   return {};
 }
 
@@ -163,11 +125,6 @@ uint64_t vmcore_size(const CaptureMetadata& m) {
   }
   return 0;
 }
-
-struct TargetResult {
-  enum Kind { kComplete, kLogOnly, kFailed } kind = kFailed;
-  std::string detail;  // where it went (and why no dump), or why it failed
-};
 
 // Which dump level fits in the free space (config min_free kept free).
 SpaceCheck check_space(CaptureContext& ctx, const targets::MountedDisk& disk) {
@@ -224,16 +181,6 @@ SpaceCheck check_space(CaptureContext& ctx, const targets::MountedDisk& disk) {
   return c;
 }
 
-// The capture process's peak resident memory so far (VmHWM), in KiB: what
-// crashkernel= must leave room for. 0 when /proc does not say.
-uint64_t peak_rss_kib() {
-  auto status = read_file("/proc/self/status");
-  if (!status) return 0;
-  size_t at = status->find("VmHWM:");
-  if (at == std::string::npos) return 0;
-  return std::strtoull(status->c_str() + at + 6, nullptr, 10);
-}
-
 // Log and metadata close every attempt that got a directory, dump or not.
 Status write_log_and_metadata(CaptureContext& ctx, const std::string& dir, const TargetAttempt& attempt) {
   std::string log_text = console_log().text();
@@ -249,18 +196,13 @@ Status write_log_and_metadata(CaptureContext& ctx, const std::string& dir, const
                          [&](targets::AtomicFile& f) { return f.write(json.data(), json.size()); });
 }
 
-TargetResult save_to_disk(CaptureContext& ctx, const config::Target& target, const config::DiskTarget& disk) {
+// A mounted filesystem (a disk, or an NFS export) holding the crash directory.
+TargetResult save_to_filesystem(CaptureContext& ctx, const config::Target& target,
+                                Result<targets::MountedDisk> mounted) {
   auto failed = [](const std::string& why) { return TargetResult{TargetResult::kFailed, why}; };
-  auto mounted = targets::MountedDisk::mount(disk, ctx.paths.mount_base,
-                                             std::chrono::seconds(ctx.config.device_timeout_s), ctx.clock);
   if (!mounted) return failed(mounted.error().message);
   CaptureMetadata& m = ctx.metadata;
-  m.files.clear();
-  m.space = SpaceCheck{};
-  m.has_dump_summary = false;
-  m.complete = false;
-  m.incomplete_reason.clear();
-  m.retention_removed.clear();
+  reset_attempt(m);
   if (auto removed = prune_crash_directories(mounted->root(), ctx.config.keep)) {
     m.retention_removed = *removed;
     for (const auto& r : *removed) log::info("keep = %d: removed %s", ctx.config.keep, r.c_str());
@@ -353,7 +295,95 @@ void read_kernel_log(CaptureContext& ctx) {
   ctx.kernel_log = std::move(*log);
 }
 
+// Where a target's bytes go, by kind.
+TargetResult save_to_target(CaptureContext& ctx, const config::Target& target) {
+  const auto timeout = std::chrono::seconds(ctx.config.device_timeout_s);
+  if (const auto* disk = std::get_if<config::DiskTarget>(&target.where)) {
+    return save_to_filesystem(ctx, target,
+                              targets::MountedDisk::mount(*disk, ctx.paths.mount_base, timeout, ctx.clock));
+  }
+  if (const auto* net = std::get_if<config::NetworkTarget>(&target.where)) {
+    if (!ensure_network(ctx)) return TargetResult{TargetResult::kFailed, "network: " + ctx.network_error};
+    if (net->scheme == "nfs") {
+      return save_to_filesystem(ctx, target,
+                                targets::MountedDisk::mount_nfs(*net, ctx.paths.mount_base, timeout, ctx.clock));
+    }
+    return save_to_store(ctx, target, *net);
+  }
+  return TargetResult{TargetResult::kFailed, "this version of kdumpkit cannot save to this kind of target"};
+}
+
 }  // namespace
+
+double seconds_since(std::chrono::milliseconds start, const targets::Clock& clock) {
+  return std::chrono::duration<double>(clock.now() - start).count();
+}
+
+double uptime_seconds() {
+  struct timespec ts {};
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+targets::Clock working_clock() {
+  targets::Clock c = targets::Clock::system();
+  auto sleep = c.sleep;
+  c.sleep = [sleep](std::chrono::milliseconds d) {
+    heartbeat();
+    sleep(d);
+  };
+  return c;
+}
+
+// What crashkernel= must leave room for. 0 when /proc does not say.
+uint64_t peak_rss_kib() {
+  auto status = read_file("/proc/self/status");
+  if (!status) return 0;
+  size_t at = status->find("VmHWM:");
+  if (at == std::string::npos) return 0;
+  return std::strtoull(status->c_str() + at + 6, nullptr, 10);
+}
+
+Result<dump::DumpOptions> engine_options(const CaptureContext& ctx, int level) {
+  dump::DumpOptions o;
+  o.format = ctx.config.dump_format == config::DumpFormat::kElf ? dump::DumpFormat::elf : dump::DumpFormat::kdump;
+  o.dump_level = level;
+  auto compression = dump::parse_compression(ctx.config.compression);
+  if (!compression) return compression.error();
+  o.compression = o.format == dump::DumpFormat::elf ? dump::Compression::none : *compression;
+  o.threads = static_cast<unsigned>(ctx.config.threads);
+  o.memory_bytes = static_cast<uint64_t>(ctx.config.memory_budget_mib) << 20;
+  return o;
+}
+
+void record_dump_stats(CaptureContext& ctx, const dump::DumpOptions& o, const dump::DumpStats& stats) {
+  DumpSummary& d = ctx.metadata.dump;
+  ctx.metadata.has_dump_summary = true;
+  d.dump_level = o.dump_level;
+  d.compression = dump::compression_name(o.compression);
+  d.ram_pages = stats.ram_pages;
+  d.dumped_pages = stats.dumpable_pages;
+  d.zero_pages = stats.zero_pages;
+  d.excluded_cache = stats.excluded.cache;
+  d.excluded_cache_private = stats.excluded.cache_private;
+  d.excluded_user = stats.excluded.user;
+  d.excluded_free = stats.excluded.free;
+  d.excluded_hwpoison = stats.excluded.hwpoison;
+  d.excluded_offline = stats.excluded.offline;
+  for (const auto& dmg : stats.damage) {
+    ctx.metadata.damage.push_back(format("pfns 0x%llx-0x%llx: %s", static_cast<unsigned long long>(dmg.start_pfn),
+                                         static_cast<unsigned long long>(dmg.end_pfn), dmg.what.c_str()));
+  }
+}
+
+void reset_attempt(CaptureMetadata& m) {
+  m.files.clear();
+  m.space = SpaceCheck{};
+  m.has_dump_summary = false;
+  m.complete = false;
+  m.incomplete_reason.clear();
+  m.retention_removed.clear();
+}
 
 std::string crash_directory_name(const std::string& host, int64_t crash_time) {
   return host + "-" + format_utc(crash_time, "%Y-%m-%d-%H:%M:%S");
@@ -388,7 +418,7 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
 
   auto core = vmcore::VmcoreFile::open(paths.vmcore);
   if (!core) return fail(core.error().message);
-  CaptureContext ctx{paths, *cfg, *record, std::move(*core), {}, {}};
+  CaptureContext ctx{paths, *cfg, *record, std::move(*core), {}, {}, {}, {}, working_clock(), {}};
   if (cmdline) ctx.cmdline = *cmdline;
   int64_t crash_time = 0;
   if (auto t = ctx.core.info().crash_time()) {
@@ -416,10 +446,7 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
   std::string failures;
   for (const auto& target : ctx.config.targets) {
     log::info("target %s (line %d)", target.text.c_str(), target.line);
-    TargetResult saved{TargetResult::kFailed, "this version of kdumpkit cannot save to this kind of target"};
-    if (const auto* disk = std::get_if<config::DiskTarget>(&target.where)) {
-      saved = save_to_disk(ctx, target, *disk);
-    }
+    TargetResult saved = save_to_target(ctx, target);
     if (saved.kind == TargetResult::kComplete) return CaptureOutcome{true, saved.detail};
     if (saved.kind == TargetResult::kLogOnly) {
       log::warn("target %s: log and metadata only: %s", target.text.c_str(), saved.detail.c_str());

@@ -19,6 +19,7 @@ struct CapturePaths {
   std::string modules_root = "/lib/modules";
   std::string mount_base = "/kdumpkit/target";
   bool load_modules = true;
+  bool bring_up_network = true;  // false: network targets use the network as it is
 };
 
 struct CaptureOutcome {

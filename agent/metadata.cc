@@ -60,6 +60,8 @@ std::string CaptureMetadata::to_json() const {
   w.begin_array("retention_removed");
   for (const auto& r : retention_removed) w.string("", r);
   w.end_array();
+  if (!network.empty()) w.string("network", network);
+  if (!clock.empty()) w.string("clock", clock);
   w.real("capture_started_uptime", capture_started_uptime);
   w.real("capture_seconds", capture_seconds);
   w.unsigned_number("peak_rss_kib", peak_rss_kib);

@@ -73,6 +73,9 @@ struct CaptureMetadata {
   std::string incomplete_reason;  // why there is no complete dump here
   SpaceCheck space;
   std::vector<std::string> retention_removed;  // older crash directories deleted (`keep`)
+  std::string network;  // how the capture kernel reached network targets, when it did
+  std::string clock;    // when the clock was set from CRASHTIME, what was done
+
 
   std::string to_json() const;
 };

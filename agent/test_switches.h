@@ -5,6 +5,7 @@
 //   kdumpkit_test.hang=1     the job hangs after loading modules (watchdog, deadline)
 //   kdumpkit_test.stall_s=N  PID 1 stops feeding the watchdog after N s without progress
 //   kdumpkit_test.no_space_check=1  the dump is written whatever the free space (ENOSPC test)
+//   kdumpkit_test.clock=N    the clock is set to N (seconds since 1970) before the network comes up
 #pragma once
 
 #include <optional>

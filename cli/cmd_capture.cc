@@ -11,6 +11,7 @@ namespace {
 
 agent::CapturePaths g_paths;
 bool g_no_modules = false;
+bool g_network = false;
 
 Subcommand make_capture() {
   return {100,
@@ -24,10 +25,18 @@ Subcommand make_capture() {
             {"mount-dir", 0, "DIR", "where targets are mounted (default /kdumpkit/target)", &g_paths.mount_base},
             {"cmdline", 0, "FILE", "the kernel command line with kdumpkit.* overrides (default /proc/cmdline)",
              &g_paths.cmdline},
-            {"no-modules", 0, nullptr, "do not load kernel modules", nullptr, &g_no_modules}}},
+            {"no-modules", 0, nullptr, "do not load kernel modules", nullptr, &g_no_modules},
+            {"network", 0, nullptr,
+             "bring up the network for network targets as the capture kernel does (by hand, the machine's own "
+             "network is used as it is)",
+             nullptr, &g_network}}},
           [](const std::vector<std::string>&) {
             g_paths.load_modules = !g_no_modules;
-            if (::getpid() == 1) agent::run_as_init(g_paths);
+            g_paths.bring_up_network = g_network;
+            if (::getpid() == 1) {
+              g_paths.bring_up_network = true;
+              agent::run_as_init(g_paths);
+            }
             agent::CaptureOutcome outcome = agent::run_capture(g_paths);
             if (outcome.ok) {
               log::info("capture complete: %s", outcome.summary.c_str());

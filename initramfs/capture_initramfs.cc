@@ -6,6 +6,11 @@ namespace kdk::initramfs {
 
 Result<CaptureInitramfs> build_capture_initramfs(const CaptureInitramfsInputs& in) {
   CaptureInitramfs out;
+  out.record.net_interface = in.network.net_interface;
+  out.record.net_mac = in.network.net_mac;
+  out.record.net_addresses = in.network.net_addresses;
+  out.record.net_gateways = in.network.net_gateways;
+  out.record.net_dns = in.network.net_dns;
   out.record.host = in.host;
   out.record.kernel_release = in.kernel_release;
 
@@ -27,6 +32,7 @@ Result<CaptureInitramfs> build_capture_initramfs(const CaptureInitramfsInputs& i
   out.archive.add_directory("/sys", 0555);
   out.archive.add_directory("/tmp", 01777);
   out.archive.add_file("/etc/kdumpkit.conf", in.config_text, 0600);
+  for (const auto& path : in.carried_files) out.archive.add_host_file(path, path, 0600);
   out.archive.add_file(config::kLoadRecordPath, out.record.serialize(), 0600);
   return out;
 }

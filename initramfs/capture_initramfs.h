@@ -7,6 +7,8 @@
 //   /etc/kdumpkit.conf             the user's configuration, verbatim
 //   /etc/kdumpkit/load.conf        host name, kernel release, module order
 //   /lib/modules/<release>/...     the modules the targets need, with closure
+//   <same path as on the host>     files network targets name: CA bundles,
+//                                  credentials, client certificates (0600)
 #pragma once
 
 #include <string>
@@ -25,6 +27,8 @@ struct CaptureInitramfsInputs {
   std::string kernel_release;         // of the capture kernel
   std::string modules_dir;            // that release's modules on this machine
   std::vector<std::string> modules;   // wanted (names or aliases); closure added
+  std::vector<std::string> carried_files;  // absolute host paths, carried at the same path
+  config::LoadRecord network;              // its net_* fields go into the load record
 };
 
 struct CaptureInitramfs {

@@ -32,18 +32,27 @@ Result<std::string> sha256_file(const std::string& path) {
 Result<std::string> make_stamp(const StampInputs& in) {
   auto binary = sha256_file(in.binary_path);
   if (!binary) return binary.error();
-  // The module set: each path and its bytes, in load order.
-  std::string modules;
-  for (const auto& p : in.module_paths) {
-    auto d = sha256_file(p);
-    if (!d) return d.error();
-    modules += p + " " + *d + "\n";
-  }
+  // The module set: each path and its bytes, in load order; the same for
+  // the carried files (a renewed certificate or token must reach the image).
+  auto list_digest = [](const std::vector<std::string>& paths) -> Result<std::string> {
+    std::string text;
+    for (const auto& p : paths) {
+      auto d = sha256_file(p);
+      if (!d) return d.error();
+      text += p + " " + *d + "\n";
+    }
+    return text;
+  };
+  auto modules = list_digest(in.module_paths);
+  if (!modules) return modules.error();
+  auto files = list_digest(in.carried_files);
+  if (!files) return files.error();
   std::string out;
   out += "kernel_release = " + sha256_hex(in.kernel_release.data(), in.kernel_release.size()) + "\n";
   out += "config = " + sha256_hex(in.config_text.data(), in.config_text.size()) + "\n";
   out += "binary = " + *binary + "\n";
-  out += "modules = " + sha256_hex(modules.data(), modules.size()) + "\n";
+  out += "modules = " + sha256_hex(modules->data(), modules->size()) + "\n";
+  if (!in.carried_files.empty()) out += "files = " + sha256_hex(files->data(), files->size()) + "\n";
   out += "load_record = " + sha256_hex(in.load_record.data(), in.load_record.size()) + "\n";
   return out;
 }

@@ -17,6 +17,7 @@ struct StampInputs {
   std::string binary_path;
   std::vector<std::string> module_paths;  // host paths of the module files carried
   std::string load_record;                // serialized
+  std::vector<std::string> carried_files;  // CA bundles and credentials carried
 };
 
 // "kernel_release = <sha256>\nconfig = ...\nbinary = ...\nmodules = ...\nload_record = ...\n"

@@ -21,7 +21,9 @@
 #include "loader/initramfs_stamp.h"
 #include "loader/kexec_file.h"
 #include "loader/target_check.h"
+#include "loader/network_check.h"
 #include "loader/target_modules.h"
+#include "targets/open_store.h"
 #include "util/time_format.h"
 #include "util/fd.h"
 #include "util/format.h"
@@ -113,7 +115,32 @@ struct Checked {
   config::Config config;
   std::vector<TargetCheck> checks;
   std::vector<std::string> problems;
+  NetworkRecord network;  // how the capture kernel reaches the network targets
 };
+
+// The interface, addresses and resolvers that reach the network targets; a
+// problem (naming the first network target's line) when there is none.
+void record_network(const std::string& config_path, Checked& out) {
+  auto hosts = network_hosts(out.config);
+  if (hosts.empty()) return;
+  auto record = record_network_for(hosts);
+  if (record) {
+    out.network = *record;
+    if (!record->interface.empty()) {
+      std::string addrs;
+      for (const auto& a : record->addresses) addrs += " " + a;
+      log::info("network: the capture kernel will use %s (%s)%s", record->interface.c_str(),
+                record->mac.c_str(), addrs.c_str());
+    }
+    return;
+  }
+  for (const auto& t : out.config.targets) {
+    if (!std::holds_alternative<config::NetworkTarget>(t.where)) continue;
+    out.problems.push_back(format("%s:%d: target %s: %s", config_path.c_str(), t.line, t.text.c_str(),
+                                  record.error().message.c_str()));
+    return;
+  }
+}
 
 // Reads the configuration (refusing on any error, all of them listed) and
 // checks every target.
@@ -133,6 +160,7 @@ Result<Checked> check_all(const std::string& config_path, CheckMode mode) {
       if (c.ok()) log::info("target %s: %s", c.target.c_str(), c.summary.c_str());
     }
     out.problems = describe_problems(out.checks, config_path);
+    record_network(config_path, out);
     problems.insert(problems.end(), out.problems.begin(), out.problems.end());
   }
   sort_by_line(problems, config_path);
@@ -154,6 +182,11 @@ initramfs::CaptureInitramfsInputs initramfs_inputs(const InitramfsOptions& o, co
   in.kernel_release = r.release;
   in.modules_dir = r.modules_dir;
   in.modules = modules_for_targets(checked.config, checked.checks);
+  for (const auto& m : network_modules(checked.config, checked.network)) {
+    if (std::find(in.modules.begin(), in.modules.end(), m) == in.modules.end()) in.modules.push_back(m);
+  }
+  in.carried_files = targets::files_to_carry(checked.config);
+  checked.network.apply_to(in.network);
   return in;
 }
 
@@ -169,6 +202,7 @@ Result<std::string> stamp_of(const initramfs::CaptureInitramfsInputs& in,
   s.binary_path = in.binary_path;
   for (const auto& m : ird.record.modules) s.module_paths.push_back(in.modules_dir + "/" + m);
   s.load_record = ird.record.serialize();
+  s.carried_files = in.carried_files;
   return make_stamp(s);
 }
 

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <variant>
 
+#include "loader/network_check.h"
 #include "util/fd.h"
 #include "util/format.h"
 #include "util/text.h"
@@ -234,7 +235,7 @@ TargetCheck check_target(const config::Target& target, int min_free_mib, const T
   } else if (std::holds_alternative<config::RawTarget>(target.where)) {
     c.problems.push_back("raw targets are not supported by this version yet");
   } else {
-    c.problems.push_back("network targets are not supported by this version yet");
+    c.problems.push_back("network targets are checked with their configuration (check_targets)");
   }
   return c;
 }
@@ -242,7 +243,13 @@ TargetCheck check_target(const config::Target& target, int min_free_mib, const T
 std::vector<TargetCheck> check_targets(const config::Config& config, const TargetCheckOptions& o,
                                        const DirectoryVisitor& visit) {
   std::vector<TargetCheck> out;
-  for (const auto& t : config.targets) out.push_back(check_target(t, config.min_free_mib, o, visit));
+  for (const auto& t : config.targets) {
+    if (std::holds_alternative<config::NetworkTarget>(t.where)) {
+      out.push_back(check_network_target(config, t, o.mode));
+    } else {
+      out.push_back(check_target(t, config.min_free_mib, o, visit));
+    }
+  }
   return out;
 }
 

@@ -50,11 +50,16 @@ Status read_stream(int fd, void* data, size_t size, const std::string& name, uin
 
 }  // namespace
 
+Status FdWriter::write(const void* data, size_t size) { return write_all(fd_, data, size, name_); }
+
 FlatSink::FlatSink(int fd, std::string name, size_t max_record)
-    : fd_(fd), name_(std::move(name)), max_record_(max_record == 0 ? 1 : max_record) {}
+    : fd_writer_(fd, std::move(name)), out_(fd_writer_), max_record_(max_record == 0 ? 1 : max_record) {}
+
+FlatSink::FlatSink(ByteWriter& out, size_t max_record)
+    : fd_writer_(-1, ""), out_(out), max_record_(max_record == 0 ? 1 : max_record) {}
 
 Status FlatSink::emit(const void* data, size_t size) {
-  if (auto s = write_all(fd_, data, size, name_); !s) return s;
+  if (auto s = out_.write(data, size); !s) return s;
   bytes_ += size;
   return {};
 }

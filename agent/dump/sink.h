@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "util/byte_writer.h"
 #include "util/result.h"
 
 namespace kdk::dump {
@@ -43,12 +44,27 @@ class FileSink final : public Sink {
   uint64_t unsynced_ = 0;
 };
 
-// The flattened format to any fd (pipe, socket, file), written strictly
-// sequentially. Consecutive writes that continue each other are merged into
-// one record of up to `max_record` bytes to save record headers.
+// write_all(2) to an fd (pipe, socket, file) as a ByteWriter.
+class FdWriter final : public ByteWriter {
+ public:
+  FdWriter(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  Status write(const void* data, size_t size) override;
+
+ private:
+  int fd_;
+  std::string name_;
+};
+
+// The flattened format to any fd (pipe, socket, file) or ByteWriter (an
+// upload), written strictly sequentially. Consecutive writes that continue
+// each other are merged into one record of up to `max_record` bytes to save
+// record headers.
 class FlatSink final : public Sink {
  public:
   FlatSink(int fd, std::string name, size_t max_record = 1 << 20);
+  FlatSink(ByteWriter& out, size_t max_record = 1 << 20);
+  FlatSink(const FlatSink&) = delete;
+  FlatSink& operator=(const FlatSink&) = delete;
   Status write_at(uint64_t offset, const void* data, size_t size) override;
   Status finish() override;
   uint64_t bytes_out() const override { return bytes_; }
@@ -58,8 +74,8 @@ class FlatSink final : public Sink {
   Status flush();
   Status emit(const void* data, size_t size);
 
-  int fd_;
-  std::string name_;
+  FdWriter fd_writer_;
+  ByteWriter& out_;
   size_t max_record_;
   bool started_ = false;
   uint64_t pending_offset_ = 0;

@@ -67,7 +67,7 @@ TEST_CASE("status warns about everything that would leave a crash without a dump
   s.put("sys/kexec_crash_size", "0\n");
   s.put("sys/kexec_crash_loaded", "0\n");
   s.put("proc/kernel/panic_on_oops", "0\n");
-  s.put("kdumpkit.conf", "target = nfs://server/export\nbogus = 1\n");
+  s.put("kdumpkit.conf", "target = disk:LABEL=kdk-status-absent\nbogus = 1\n");
   bool loaded = true;
   std::string out = status_output(s.options(), loaded);
   CHECK_FALSE(loaded);
@@ -76,9 +76,8 @@ TEST_CASE("status warns about everything that would leave a crash without a dump
   CHECK_THAT(out, Catch::Contains("warning: no capture kernel is loaded"));
   CHECK_THAT(out, Catch::Contains("warning: kernel.panic_on_oops is 0"));
   CHECK_THAT(out, Catch::Contains("kdumpkit.conf:2: unknown key \"bogus\""));
-  CHECK_THAT(out, Catch::Contains("target nfs://server/export (line 1): NOT USABLE"));
-  CHECK_THAT(
-      out, Catch::Contains("kdumpkit.conf:1: target nfs://server/export: network targets are not supported"));
+  CHECK_THAT(out, Catch::Contains("target disk:LABEL=kdk-status-absent (line 1): NOT USABLE"));
+  CHECK_THAT(out, Catch::Contains("kdumpkit.conf:1: target disk:LABEL=kdk-status-absent: "));
 }
 
 TEST_CASE("status shows what is loaded and warns when the configuration is newer", "[loader]") {

@@ -100,16 +100,13 @@ TEST_CASE("mountinfo lines give device, root, mountpoint and read-only", "[loade
   SECTION("another device is not mounted") { CHECK(find_mounted_path(m, 8, 1, "/").path.empty()); }
 }
 
-TEST_CASE("raw and network targets are refused as not supported yet", "[loader]") {
+TEST_CASE("raw targets are refused as not supported yet", "[loader]") {
   TargetCheckOptions o;
   auto raw = check_target(target("raw:/dev/vdc2"), 0, o);
   REQUIRE(raw.problems.size() == 1);
   CHECK_THAT(raw.problems[0], Catch::Contains("not supported by this version yet"));
-  auto nfs = check_target(target("nfs://server/export/crash"), 0, o);
-  REQUIRE(nfs.problems.size() == 1);
-  CHECK_THAT(nfs.problems[0], Catch::Contains("not supported by this version yet"));
-  auto lines = describe_problems({raw, nfs}, "/etc/kdumpkit.conf");
-  REQUIRE(lines.size() == 2);
+  auto lines = describe_problems({raw}, "/etc/kdumpkit.conf");
+  REQUIRE(lines.size() == 1);
   CHECK(lines[0] ==
         "/etc/kdumpkit.conf:7: target raw:/dev/vdc2: raw targets are not supported by this version yet");
 }
@@ -245,4 +242,21 @@ TEST_CASE("a device without a supported filesystem is refused", "[loader][root]"
   auto c = check_target(target("disk:" + blank.dev), 1, {});
   REQUIRE(c.problems.size() == 1);
   CHECK_THAT(c.problems[0], Catch::Contains("no known filesystem (ext4, xfs, btrfs)"));
+}
+
+TEST_CASE("network targets are checked by writing to them at load, and left alone by status", "[loader]") {
+  // Port 9 (discard) on loopback: nothing listens there, the connection is refused.
+  auto cfg = kdk::config::parse_config("target = http://127.0.0.1:9/crash\nretries = 3\n", "k.conf");
+  REQUIRE(cfg.ok());
+  TargetCheckOptions o;
+  auto checks = check_targets(*cfg, o);
+  REQUIRE(checks.size() == 1);
+  REQUIRE(checks[0].problems.size() == 1);
+  CHECK_THAT(checks[0].problems[0], Catch::Contains("127.0.0.1:9"));
+  CHECK_THAT(checks[0].problems[0], Catch::Contains("refused"));
+  o.mode = CheckMode::kReadOnly;
+  auto quiet = check_targets(*cfg, o);
+  REQUIRE(quiet.size() == 1);
+  CHECK(quiet[0].ok());
+  CHECK_THAT(quiet[0].summary, Catch::Contains("checked by load"));
 }
