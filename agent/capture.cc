@@ -16,6 +16,7 @@
 #include "agent/heartbeat.h"
 #include "agent/metadata.h"
 #include "agent/module_loader.h"
+#include "agent/raw_capture.h"
 #include "agent/retention.h"
 #include "agent/space_estimate.h"
 #include "agent/test_switches.h"
@@ -69,8 +70,9 @@ struct CaptureContext {
   std::string cmdline;  // the capture kernel's, for test switches
 };
 
-// Copies the vmcore byte for byte, logging progress about every 5 seconds.
-Status copy_vmcore(const vmcore::VmcoreFile& core, targets::AtomicFile& out, const targets::Clock& clock) {
+// Copies the vmcore byte for byte (to `put`, in order), logging progress about every 5 seconds.
+Status copy_vmcore(const vmcore::VmcoreFile& core, const std::function<Status(const void*, size_t, uint64_t)>& put,
+                   const targets::Clock& clock) {
   std::vector<char> buf(kCopyChunk);
   const uint64_t total = core.size();
   uint64_t done = 0;
@@ -88,7 +90,7 @@ Status copy_vmcore(const vmcore::VmcoreFile& core, targets::AtomicFile& out, con
       return Error{format("%s ends at %llu bytes, expected %llu", core.path().c_str(),
                           static_cast<unsigned long long>(done), static_cast<unsigned long long>(total))};
     }
-    if (auto s = out.write(buf.data(), static_cast<size_t>(n)); !s) return s;
+    if (auto s = put(buf.data(), static_cast<size_t>(n), done); !s) return s;
     done += static_cast<uint64_t>(n);
     auto now = clock.now();
     if (now - last >= std::chrono::seconds(5)) {
@@ -103,10 +105,30 @@ Status copy_vmcore(const vmcore::VmcoreFile& core, targets::AtomicFile& out, con
   return {};
 }
 
+Status write_vmcore_engine(CaptureContext& ctx, dump::Sink& sink, int level);
+
 // The dump itself: a byte copy (raw), or filtered and compressed by the engine.
 Status write_vmcore(CaptureContext& ctx, targets::AtomicFile& out, int level) {
   ctx.metadata.damage = ctx.log_damage;  // this attempt's own findings follow
-  if (ctx.config.dump_format == config::DumpFormat::kRaw) return copy_vmcore(ctx.core, out, ctx.clock);
+  if (ctx.config.dump_format == config::DumpFormat::kRaw) {
+    return copy_vmcore(ctx.core, [&](const void* p, size_t n, uint64_t) { return out.write(p, n); }, ctx.clock);
+  }
+  dump::FileSink sink(out.fd(), "vmcore");
+  return write_vmcore_engine(ctx, sink, level);
+}
+
+// The same through any sink (a stream: the raw target's flattened vmcore).
+Status write_vmcore_to_sink(CaptureContext& ctx, dump::Sink& sink, int level) {
+  ctx.metadata.damage = ctx.log_damage;
+  if (ctx.config.dump_format == config::DumpFormat::kRaw) {
+    Status s = copy_vmcore(
+        ctx.core, [&](const void* p, size_t n, uint64_t at) { return sink.write_at(at, p, n); }, ctx.clock);
+    return s ? sink.finish() : s;
+  }
+  return write_vmcore_engine(ctx, sink, level);
+}
+
+Status write_vmcore_engine(CaptureContext& ctx, dump::Sink& sink, int level) {
   dump::DumpOptions o;
   o.format = ctx.config.dump_format == config::DumpFormat::kElf ? dump::DumpFormat::elf : dump::DumpFormat::kdump;
   o.dump_level = level;
@@ -115,7 +137,6 @@ Status write_vmcore(CaptureContext& ctx, targets::AtomicFile& out, int level) {
   o.compression = o.format == dump::DumpFormat::elf ? dump::Compression::none : *compression;
   o.threads = static_cast<unsigned>(ctx.config.threads);
   o.memory_bytes = static_cast<uint64_t>(ctx.config.memory_budget_mib) << 20;
-  dump::FileSink sink(out.fd(), "vmcore");
   auto stats = dump::dump_vmcore(ctx.core, o, sink);
   if (!stats) return stats.error();
   DumpSummary& d = ctx.metadata.dump;
@@ -170,12 +191,11 @@ struct TargetResult {
 };
 
 // Which dump level fits in the free space (config min_free kept free).
-SpaceCheck check_space(CaptureContext& ctx, const targets::MountedDisk& disk) {
+SpaceCheck check_space(CaptureContext& ctx, const Result<uint64_t>& avail) {
   SpaceCheck c;
   c.checked = true;
   c.requested_level = ctx.config.dump_level;
   c.min_free_bytes = static_cast<uint64_t>(ctx.config.min_free_mib) << 20;
-  auto avail = disk.available_bytes();
   if (!avail) {
     c.chosen_level = ctx.config.dump_level;
     c.decision = avail.error().message + "; writing the dump anyway";
@@ -234,17 +254,23 @@ uint64_t peak_rss_kib() {
   return std::strtoull(status->c_str() + at + 6, nullptr, 10);
 }
 
+// metadata.json as it stands, with `attempt` as the current target's entry.
+std::string final_metadata_json(CaptureContext& ctx, const TargetAttempt& attempt) {
+  ctx.metadata.capture_seconds = uptime_seconds() - ctx.metadata.capture_started_uptime;
+  ctx.metadata.peak_rss_kib = peak_rss_kib();
+  ctx.metadata.targets.push_back(attempt);
+  std::string json = ctx.metadata.to_json();
+  ctx.metadata.targets.pop_back();
+  return json;
+}
+
 // Log and metadata close every attempt that got a directory, dump or not.
 Status write_log_and_metadata(CaptureContext& ctx, const std::string& dir, const TargetAttempt& attempt) {
   std::string log_text = console_log().text();
   Status logged = write_dump_file(ctx, dir, "kdumpkit.log", "kdumpkit-incomplete.log",
                                   [&](targets::AtomicFile& f) { return f.write(log_text.data(), log_text.size()); });
   if (!logged) log::warn("kdumpkit.log: %s", logged.error().message.c_str());
-  ctx.metadata.capture_seconds = uptime_seconds() - ctx.metadata.capture_started_uptime;
-  ctx.metadata.peak_rss_kib = peak_rss_kib();
-  ctx.metadata.targets.push_back(attempt);
-  std::string json = ctx.metadata.to_json();
-  ctx.metadata.targets.pop_back();
+  std::string json = final_metadata_json(ctx, attempt);
   return write_dump_file(ctx, dir, "metadata.json", "metadata.json-incomplete",
                          [&](targets::AtomicFile& f) { return f.write(json.data(), json.size()); });
 }
@@ -283,7 +309,7 @@ TargetResult save_to_disk(CaptureContext& ctx, const config::Target& target, con
     if (!logged) return failed(logged.error().message);
   }
 
-  m.space = check_space(ctx, *mounted);
+  m.space = check_space(ctx, mounted->available_bytes());
   log::info("space: %s", m.space.decision.c_str());
   double secs = 0;
   if (m.space.chosen_level >= 0) {
@@ -316,6 +342,27 @@ TargetResult save_to_disk(CaptureContext& ctx, const config::Target& target, con
                       format("saved %s/vmcore (level %d, %llu MiB in %.1f s) on %s", shown.c_str(),
                              m.space.chosen_level, static_cast<unsigned long long>(vmcore_size(m) >> 20), secs,
                              mounted->device().path.c_str())};
+}
+
+TargetResult save_to_raw_target(CaptureContext& ctx, const config::Target& target, const config::RawTarget& raw) {
+  RawCaptureJob job;
+  job.target = raw;
+  job.target_text = target.text;
+  job.device_timeout = std::chrono::seconds(ctx.config.device_timeout_s);
+  job.clock = ctx.clock;
+  job.crash_time = ctx.metadata.crash_time;
+  job.dir_name = ctx.dir_name;
+  if (ctx.kernel_log) job.dmesg = &ctx.kernel_log->text();
+  job.metadata = &ctx.metadata;
+  job.check_space = [&](const Result<uint64_t>& usable) { return check_space(ctx, usable); };
+  job.write_dump = [&](dump::Sink& sink, int level) { return write_vmcore_to_sink(ctx, sink, level); };
+  job.console_log = [] { return console_log().text(); };
+  job.final_metadata = [&](const TargetAttempt& a) { return final_metadata_json(ctx, a); };
+  RawCaptureResult r = save_to_raw(job);
+  return TargetResult{r.kind == RawCaptureResult::kComplete  ? TargetResult::kComplete
+                      : r.kind == RawCaptureResult::kLogOnly ? TargetResult::kLogOnly
+                                                             : TargetResult::kFailed,
+                      r.detail};
 }
 
 // kdumpkit_test.hang=1: the job stops here for good (watchdog and deadline tests).
@@ -419,6 +466,8 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
     TargetResult saved{TargetResult::kFailed, "this version of kdumpkit cannot save to this kind of target"};
     if (const auto* disk = std::get_if<config::DiskTarget>(&target.where)) {
       saved = save_to_disk(ctx, target, *disk);
+    } else if (const auto* raw = std::get_if<config::RawTarget>(&target.where)) {
+      saved = save_to_raw_target(ctx, target, *raw);
     }
     if (saved.kind == TargetResult::kComplete) return CaptureOutcome{true, saved.detail};
     if (saved.kind == TargetResult::kLogOnly) {

@@ -131,6 +131,7 @@ Result<Checked> check_all(const std::string& config_path, CheckMode mode) {
     out.checks = check_targets(out.config, opt);
     for (const auto& c : out.checks) {
       if (c.ok()) log::info("target %s: %s", c.target.c_str(), c.summary.c_str());
+      for (const auto& w : c.warnings) log::warn("target %s: %s", c.target.c_str(), w.c_str());
     }
     out.problems = describe_problems(out.checks, config_path);
     problems.insert(problems.end(), out.problems.begin(), out.problems.end());
@@ -403,6 +404,9 @@ Result<bool> status(const StatusOptions& o) {
                     c.ok() ? c.summary.c_str() : "NOT USABLE");
       }
       for (const auto& p : describe_problems(checks, o.config_path)) warnings.push_back(p);
+      for (const auto& c : checks) {
+        for (const auto& w : c.warnings) warnings.push_back("target " + c.target + ": " + w);
+      }
       if (!dump_lines.empty()) {
         std::printf("latest dumps:\n");
         for (const auto& l : dump_lines) std::printf("  %s\n", l.c_str());

@@ -37,6 +37,7 @@ struct TargetCheck {
   targets::BlockDevice device;
   std::string summary;                // "/dev/vdb (ext4, LABEL=..., UUID=...), 812 MiB free"
   std::vector<std::string> problems;  // empty: usable
+  std::vector<std::string> warnings;  // usable, but worth knowing (a small raw partition)
   bool ok() const { return problems.empty(); }
 };
 

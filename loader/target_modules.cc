@@ -20,7 +20,7 @@ std::vector<std::string> modules_for_targets(const config::Config& config,
   for (const auto& c : checks) {
     if (!c.found) continue;
     for (const auto& m : targets::driver_modules(c.device.name)) add_unique(out, m);
-    add_unique(out, c.device.fs.type);
+    if (!c.device.fs.type.empty()) add_unique(out, c.device.fs.type);  // raw targets have none
   }
   for (const auto& m : config.extra_modules) add_unique(out, m);
   return out;

@@ -11,6 +11,8 @@
 #                  stops it at the deadline and reboots anyway
 #   xfs-nvme       the target is xfs found by UUID on an NVMe disk
 #   btrfs-gpt      the target is btrfs found by PARTUUID on a GPT partition
+#   raw            the target is a raw partition (raw:/dev/vdc); a second
+#                  boot runs `kdumpkit savecore` into the ext4 disk, twice
 # The xfs and btrfs images are read back through a read-only loop mount and
 # checked (xfs_repair -n, btrfs check --readonly).
 # Exit 0 = all passed; failed runs keep their work dir.
@@ -21,7 +23,7 @@ exec 2>&1
 BIN=$(readlink -f "$1")
 shift
 SCENARIOS=("$@")
-[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(watchdog-fed watchdog-hang deadline xfs-nvme btrfs-gpt)
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(watchdog-fed watchdog-hang deadline xfs-nvme btrfs-gpt raw)
 kdk_require_tools qemu-system-x86_64 mkfs.ext4 debugfs e2fsck makedumpfile cpio timeout || exit 1
 kdk_fetch_guest || exit 1
 # btrfs soft-depends on these (by alias); the first initramfs must carry them
@@ -180,6 +182,75 @@ scenario_btrfs-gpt() {
   has "mounting /dev/vdc1 (btrfs" || { kdk_err "not saved on /dev/vdc1 as btrfs"; e=1; }
   check_image "$W/vdc.img" $((2048 * 512)) btrfs check --readonly || e=1
   result btrfs-gpt $e
+}
+
+# The raw target's second boot: savecore (as the systemd unit runs it) into
+# the ext4 disk, run twice (the second finds nothing new), then status.
+overlay_savecore() {
+  mkdir -p "$1/etc/kdk"
+  cat >"$1/etc/kdk/before-crash" <<'SH'
+#!/bin/sh
+mkdir -p /mnt/t && mount -t ext4 /dev/vdb /mnt/t || exit 1
+t0=$(cut -d' ' -f1 /proc/uptime)
+kdumpkit savecore --dir /mnt/t/crash
+echo "KDK-GUEST: savecore exited $? ($t0 -> $(cut -d' ' -f1 /proc/uptime) s uptime)"
+kdumpkit savecore --dir /mnt/t/crash
+echo "KDK-GUEST: second savecore exited $?"
+kdumpkit status
+umount /mnt/t
+sync
+poweroff -f
+SH
+  chmod 0755 "$1/etc/kdk/before-crash"
+}
+
+# raw: the dump goes to a raw partition (/dev/vdc, no filesystem); the next
+# boot's `kdumpkit savecore` rebuilds it on the ext4 disk, where it is read
+# back like any disk target's dump.
+scenario_raw() {
+  local e=0 dir
+  prepare raw "target = raw:/dev/vdc" || return 1
+  truncate -s 1G "$W/vdc.img" || return 1
+  QEMU_EXTRA="" APPEND="" boot || e=1
+  local first=$SECS
+  kdk_check_console "$W/console.log" || e=1
+  has "saved a flattened vmcore" || { kdk_err "the capture did not save to the raw target"; e=1; }
+  console | grep -E 'kdumpkit: (flattened stream|raw target)' | sed 's/^/    /' || true
+  head -c 8 "$W/vdc.img" | grep -q KDKRAW01 || { kdk_err "no kdumpkit header on vdc"; e=1; }
+  mv "$W/console.log" "$W/console-crash.log"
+  mkdir -p "$W/after/etc" && cp "$W/overlay/etc/kdumpkit.conf" "$W/after/etc/" && overlay_savecore "$W/after" &&
+    kdk_build_first_initramfs "$BIN" "$W/first.cpio" "$W/after" || return 1
+  QEMU_EXTRA="" APPEND="" boot || e=1
+  SECS=$((SECS + first))
+  console | grep -E 'KDK-GUEST: (second )?savecore|kdumpkit: /dev/vdc' | sed 's/^/    /' || true
+  has "KDK-GUEST: savecore exited 0" || { kdk_err "savecore failed"; e=1; }
+  has "KDK-GUEST: second savecore exited 0" || { kdk_err "the second savecore failed"; e=1; }
+  has "dump saved already" || { kdk_err "the second savecore did not see the dump as saved"; e=1; }
+  has "dump $KDK_GUEST_HOSTNAME-" || { kdk_err "status does not show the raw target's dump"; e=1; }
+  kdk_check_target "$W/vdb.img" "$W/vmcore" || e=1
+  dir=$(dirname "$W/vmcore")
+  if [ -f "$W/vmcore" ]; then
+    echo "    vmcore $(stat -c %s "$W/vmcore") bytes"
+    grep -q -F 'sysrq: Trigger a crash' "$dir/vmcore-dmesg.txt" || { kdk_err "vmcore-dmesg.txt lacks the crash"; e=1; }
+    python3 - "$dir" <<'PY' || e=1
+import hashlib, json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "metadata.json")))
+files = {f["name"]: f for f in m["files"]}
+bad = []
+if m.get("complete") is not True: bad.append("not complete")
+if "sysrq" not in m.get("panic_line", ""): bad.append("panic_line %r" % m.get("panic_line"))
+if "vmcore.flat" not in files: bad.append("no vmcore.flat entry")
+dm = open(os.path.join(d, "vmcore-dmesg.txt"), "rb").read()
+if files.get("vmcore-dmesg.txt", {}).get("sha256") != hashlib.sha256(dm).hexdigest(): bad.append("dmesg sha256")
+if not m["targets"] or m["targets"][-1]["result"] != "complete": bad.append("targets %r" % m["targets"])
+print("    metadata: flattened stream %d bytes, %s" % (files.get("vmcore.flat", {}).get("size", 0), "; ".join(bad) or "ok"))
+sys.exit(1 if bad else 0)
+PY
+    kdk_check_dmesg "$W/vmcore" "$W/dmesg.txt" || e=1
+  fi
+  kdk_check_fsck "$W/vdb.img" || e=1
+  result raw $e
 }
 
 for s in "${SCENARIOS[@]}"; do
