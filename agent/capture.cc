@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agent/console_log.h"
+#include "agent/dm_activate.h"
 #include "agent/dmesg/vmcore_dmesg.h"
 #include "agent/dump/dump.h"
 #include "agent/dump/sink.h"
@@ -432,6 +433,15 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
               report.failed);
   }
   if (cmdline) hang_if_asked(*cmdline);
+  if (!record->dm_devices.empty()) {
+    // LVM targets: their mappings exist only once recreated; a failure shows
+    // up again as the target's device not being found.
+    if (auto s = activate_dm_devices(record->dm_devices, std::chrono::seconds(cfg->device_timeout_s),
+                                     working_clock());
+        !s) {
+      log::error("%s", s.error().message.c_str());
+    }
+  }
 
   auto core = vmcore::VmcoreFile::open(paths.vmcore);
   if (!core) return fail(core.error().message);

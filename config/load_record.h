@@ -12,10 +12,22 @@
 
 namespace kdk::config {
 
+// A device-mapper mapping under a disk target (an LVM logical volume), as
+// the capture kernel must recreate it: table lines "START LENGTH TYPE
+// PARAMS" whose devices are named by stable identities, "pv:<PV UUID>",
+// "partuuid:<GUID>" or "dm:<name of a mapping recorded before it>".
+struct RecordedDmDevice {
+  std::string name;
+  std::string uuid;  // may be empty
+  std::vector<std::string> table;
+  bool operator==(const RecordedDmDevice&) const = default;
+};
+
 struct LoadRecord {
   std::string host;
   std::string kernel_release;
   std::vector<std::string> modules;  // paths relative to /lib/modules/<release>, load order
+  std::vector<RecordedDmDevice> dm_devices;  // lower layers first
 
   std::string serialize() const;
 };

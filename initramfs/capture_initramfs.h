@@ -25,6 +25,7 @@ struct CaptureInitramfsInputs {
   std::string kernel_release;         // of the capture kernel
   std::string modules_dir;            // that release's modules on this machine
   std::vector<std::string> modules;   // wanted (names or aliases); closure added
+  std::vector<config::RecordedDmDevice> dm_devices;  // mappings the capture recreates (LVM)
 };
 
 struct CaptureInitramfs {

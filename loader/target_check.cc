@@ -16,6 +16,7 @@
 #include <optional>
 #include <variant>
 
+#include "loader/dm_record.h"
 #include "targets/raw_device.h"
 #include "targets/superblock_probe.h"
 #include "util/fd.h"
@@ -115,6 +116,14 @@ void check_disk(const config::DiskTarget& disk, int min_free_mib, const TargetCh
   c.found = true;
   c.device = *dev;
   c.summary = dev->path + " (" + dev->fs.type + ", LABEL=" + dev->fs.label + ", UUID=" + dev->fs.uuid + ")";
+  if (auto dm = record_dm_stack(dev->name); !dm) {
+    c.problems.push_back(dm.error().message);
+  } else if (!dm->devices.empty()) {
+    c.dm_devices = dm->devices;
+    c.lower_devices = dm->leaves;
+    c.summary += ", device-mapper " + dm->devices.back().name + " on";
+    for (const auto& l : dm->leaves) c.summary += " " + l;
+  }
 
   struct stat st {};
   if (::stat(dev->path.c_str(), &st) != 0) {
