@@ -72,7 +72,8 @@ struct CaptureContext {
 };
 
 // Copies the vmcore byte for byte (to `put`, in order), logging progress about every 5 seconds.
-Status copy_vmcore(const vmcore::VmcoreFile& core, const std::function<Status(const void*, size_t, uint64_t)>& put,
+Status copy_vmcore(const vmcore::VmcoreFile& core,
+                   const std::function<Status(const void*, size_t, uint64_t)>& put,
                    const targets::Clock& clock) {
   std::vector<char> buf(kCopyChunk);
   const uint64_t total = core.size();
@@ -112,7 +113,8 @@ Status write_vmcore_engine(CaptureContext& ctx, dump::Sink& sink, int level);
 Status write_vmcore(CaptureContext& ctx, targets::AtomicFile& out, int level) {
   ctx.metadata.damage = ctx.log_damage;  // this attempt's own findings follow
   if (ctx.config.dump_format == config::DumpFormat::kRaw) {
-    return copy_vmcore(ctx.core, [&](const void* p, size_t n, uint64_t) { return out.write(p, n); }, ctx.clock);
+    return copy_vmcore(
+        ctx.core, [&](const void* p, size_t n, uint64_t) { return out.write(p, n); }, ctx.clock);
   }
   dump::FileSink sink(out.fd(), "vmcore");
   return write_vmcore_engine(ctx, sink, level);
@@ -345,7 +347,8 @@ TargetResult save_to_disk(CaptureContext& ctx, const config::Target& target, con
                              mounted->device().path.c_str())};
 }
 
-TargetResult save_to_raw_target(CaptureContext& ctx, const config::Target& target, const config::RawTarget& raw) {
+TargetResult save_to_raw_target(CaptureContext& ctx, const config::Target& target,
+                                const config::RawTarget& raw) {
   RawCaptureJob job;
   job.target = raw;
   job.target_text = target.text;

@@ -31,14 +31,15 @@ Result<LoadRecord> parse_load_record(std::string_view text, const std::string& s
       r.modules.push_back(kv.value);
     } else if (kv.key == "dm_device") {
       auto w = split_words(kv.value);
-      if (w.size() != 2) return Error{format("%s:%d: dm_device wants NAME UUID (\"-\" for none)", source.c_str(), kv.line)};
+      if (w.size() != 2)
+        return Error{format("%s:%d: dm_device wants NAME UUID (\"-\" for none)", source.c_str(), kv.line)};
       r.dm_devices.push_back(RecordedDmDevice{w[0], w[1] == "-" ? "" : w[1], {}});
     } else if (kv.key == "dm_table") {
       size_t space = kv.value.find(' ');
       std::string name = kv.value.substr(0, space);
       if (r.dm_devices.empty() || r.dm_devices.back().name != name || space == std::string::npos) {
-        return Error{format("%s:%d: dm_table for \"%s\" does not follow its dm_device line", source.c_str(), kv.line,
-                            name.c_str())};
+        return Error{format("%s:%d: dm_table for \"%s\" does not follow its dm_device line", source.c_str(),
+                            kv.line, name.c_str())};
       }
       r.dm_devices.back().table.push_back(kv.value.substr(space + 1));
     } else {

@@ -408,7 +408,8 @@ Result<std::vector<ModuleFile>> ModuleIndex::closure(const std::vector<std::stri
     std::string module = std::move(todo.back());
     todo.pop_back();
     if (!hard.insert(module).second) continue;
-    if (auto it = deps_.find(module); it != deps_.end()) todo.insert(todo.end(), it->second.begin(), it->second.end());
+    if (auto it = deps_.find(module); it != deps_.end())
+      todo.insert(todo.end(), it->second.begin(), it->second.end());
   }
 
   std::vector<ModuleFile> out;

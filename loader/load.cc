@@ -157,7 +157,8 @@ initramfs::CaptureInitramfsInputs initramfs_inputs(const InitramfsOptions& o, co
   in.modules = modules_for_targets(checked.config, checked.checks);
   for (const auto& c : checked.checks) {
     for (const auto& d : c.dm_devices) {
-      if (std::find(in.dm_devices.begin(), in.dm_devices.end(), d) == in.dm_devices.end()) in.dm_devices.push_back(d);
+      if (std::find(in.dm_devices.begin(), in.dm_devices.end(), d) == in.dm_devices.end())
+        in.dm_devices.push_back(d);
     }
   }
   return in;

@@ -264,10 +264,11 @@ void check_raw(const config::RawTarget& raw, const TargetCheckOptions& o, Target
     c.problems.push_back(raw.device + " is in use (" + u + "): a raw target is overwritten by every capture");
   }
   if (auto fs = targets::probe_device(raw.device); fs && *fs) {
-    c.problems.push_back(format("%s carries a %s filesystem (LABEL=%s UUID=%s) that a capture would destroy; "
-                                "wipe it first (wipefs -a %s) if it is meant for raw dumps",
-                                raw.device.c_str(), (*fs)->type.c_str(), (*fs)->label.c_str(),
-                                (*fs)->uuid.c_str(), raw.device.c_str()));
+    c.problems.push_back(
+        format("%s carries a %s filesystem (LABEL=%s UUID=%s) that a capture would destroy; "
+               "wipe it first (wipefs -a %s) if it is meant for raw dumps",
+               raw.device.c_str(), (*fs)->type.c_str(), (*fs)->label.c_str(), (*fs)->uuid.c_str(),
+               raw.device.c_str()));
   }
   auto dev = targets::RawDevice::open(raw.device, false);
   if (!dev) {
@@ -279,19 +280,21 @@ void check_raw(const config::RawTarget& raw, const TargetCheckOptions& o, Target
       std::memcmp(sector + 512, "LABELONE", 8) == 0) {
     c.problems.push_back(raw.device + " is an LVM physical volume: a capture would destroy it");
   }
-  c.summary = format("%s (raw, %llu MiB)", raw.device.c_str(), static_cast<unsigned long long>(dev->size() >> 20));
+  c.summary =
+      format("%s (raw, %llu MiB)", raw.device.c_str(), static_cast<unsigned long long>(dev->size() >> 20));
   constexpr uint64_t kMinimum = 16ULL << 20;
   const uint64_t ram = memory_bytes();
   if (dev->size() < kMinimum) {
-    c.problems.push_back(format("%s has only %llu MiB; a raw target needs at least %llu MiB", raw.device.c_str(),
-                                static_cast<unsigned long long>(dev->size() >> 20),
+    c.problems.push_back(format("%s has only %llu MiB; a raw target needs at least %llu MiB",
+                                raw.device.c_str(), static_cast<unsigned long long>(dev->size() >> 20),
                                 static_cast<unsigned long long>(kMinimum >> 20)));
   } else if (ram && dev->size() < ram + (8ULL << 20)) {
-    c.warnings.push_back(format("%s (%llu MiB) is smaller than this machine's memory (%llu MiB): a dump that "
-                                "filtering and compression cannot shrink enough falls back to a higher dump level "
-                                "or to the log alone",
-                                raw.device.c_str(), static_cast<unsigned long long>(dev->size() >> 20),
-                                static_cast<unsigned long long>(ram >> 20)));
+    c.warnings.push_back(
+        format("%s (%llu MiB) is smaller than this machine's memory (%llu MiB): a dump that "
+               "filtering and compression cannot shrink enough falls back to a higher dump level "
+               "or to the log alone",
+               raw.device.c_str(), static_cast<unsigned long long>(dev->size() >> 20),
+               static_cast<unsigned long long>(ram >> 20)));
   }
   if (auto h = dev->read_header()) {
     if (h->kind == targets::RawHeaderRead::kValid) {

@@ -27,7 +27,8 @@ std::vector<std::string> modules_for_targets(const config::Config& config,
     for (const auto& d : c.dm_devices) {
       for (const auto& line : d.table) {
         auto t = targets::parse_dm_target_line(line);
-        if (!t || t->type == "linear" || t->type == "striped" || t->type == "error" || t->type == "zero") continue;
+        if (!t || t->type == "linear" || t->type == "striped" || t->type == "error" || t->type == "zero")
+          continue;
         std::string module = "dm_" + t->type;
         std::replace(module.begin(), module.end(), '-', '_');
         add_unique(out, module);

@@ -111,7 +111,8 @@ TEST_CASE("a missing raw device and network targets are refused", "[loader]") {
   auto lines = describe_problems({raw, nfs}, "/etc/kdumpkit.conf");
   REQUIRE(lines.size() == 2);
   CHECK(lines[0] ==
-        "/etc/kdumpkit.conf:7: target raw:/dev/kdk-no-such-raw: /dev/kdk-no-such-raw: No such file or directory");
+        "/etc/kdumpkit.conf:7: target raw:/dev/kdk-no-such-raw: /dev/kdk-no-such-raw: No such file or "
+        "directory");
   auto file = check_target(target("raw:/dev/null"), 0, o);
   REQUIRE(file.problems.size() == 1);
   CHECK_THAT(file.problems[0], Catch::Contains("not a block device"));
@@ -269,8 +270,8 @@ TEST_CASE("raw targets on loop devices", "[loader][root]") {
     if (!disk.usable()) return;
     auto c = check_target(target("raw:" + disk.dev), 0, {});
     REQUIRE(c.problems.size() == 1);
-    CHECK_THAT(c.problems[0], Catch::Contains("carries a ext4 filesystem (LABEL=precious") &&
-                                  Catch::Contains("wipefs -a"));
+    CHECK_THAT(c.problems[0],
+               Catch::Contains("carries a ext4 filesystem (LABEL=precious") && Catch::Contains("wipefs -a"));
     std::string mp = disk.dir + "/mnt";
     REQUIRE(make_directories(mp).ok());
     REQUIRE(::mount(disk.dev.c_str(), mp.c_str(), "ext4", 0, nullptr) == 0);
