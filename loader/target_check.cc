@@ -253,7 +253,14 @@ void check_raw(const config::RawTarget& raw, const TargetCheckOptions& o, Target
     return;
   }
   std::string name;
-  if (auto real = realpath_of(raw.device)) name = real->substr(real->rfind('/') + 1);
+  if (auto real = realpath_of(raw.device)) {
+    name = real->substr(real->rfind('/') + 1);
+    // The capture kernel has devtmpfs nodes but no udev symlinks (/dev/disk/by-*).
+    if (*real != raw.device) {
+      c.problems.push_back(raw.device + " is a link to " + *real +
+                           ", which the capture kernel (no udev) does not have: configure raw:" + *real);
+    }
+  }
   c.found = true;
   c.device.name = name;
   c.device.path = raw.device;

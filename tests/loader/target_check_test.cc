@@ -265,6 +265,17 @@ TEST_CASE("raw targets on loop devices", "[loader][root]") {
     REQUIRE(c.warnings.size() == 1);
     CHECK_THAT(c.warnings[0], Catch::Contains("smaller than this machine's memory"));
   }
+  SECTION("a udev link is refused: the capture kernel has none") {
+    LoopDisk blank("none", false);
+    if (!blank.usable()) return;
+    std::string link = "/dev/kdk-test-raw-link";
+    ::unlink(link.c_str());
+    REQUIRE(::symlink(blank.dev.c_str(), link.c_str()) == 0);
+    auto c = check_target(target("raw:" + link), 0, {});
+    ::unlink(link.c_str());
+    REQUIRE(c.problems.size() == 1);
+    CHECK_THAT(c.problems[0], Catch::Contains("configure raw:" + blank.dev));
+  }
   SECTION("a filesystem on it is not overwritten without being told") {
     LoopDisk disk("precious");
     if (!disk.usable()) return;
