@@ -12,12 +12,14 @@
 #include <vector>
 
 #include "agent/console_log.h"
+#include "agent/dm_activate.h"
 #include "agent/dmesg/vmcore_dmesg.h"
 #include "agent/dump/dump.h"
 #include "agent/dump/sink.h"
 #include "agent/heartbeat.h"
 #include "agent/metadata.h"
 #include "agent/module_loader.h"
+#include "agent/raw_capture.h"
 #include "agent/retention.h"
 #include "agent/space_estimate.h"
 #include "agent/test_switches.h"
@@ -84,6 +86,21 @@ class AtomicFileWriter final : public ByteWriter {
   targets::AtomicFile& file_;
 };
 
+// A Sink written strictly forward as a ByteWriter (a raw copy to a stream).
+class SinkWriter final : public ByteWriter {
+ public:
+  explicit SinkWriter(dump::Sink& sink) : sink_(sink) {}
+  Status write(const void* data, size_t size) override {
+    Status s = sink_.write_at(at_, data, size);
+    at_ += size;
+    return s;
+  }
+
+ private:
+  dump::Sink& sink_;
+  uint64_t at_ = 0;
+};
+
 // The dump itself: a byte copy (raw), or filtered and compressed by the engine.
 Status write_vmcore(CaptureContext& ctx, targets::AtomicFile& out, int level) {
   ctx.metadata.damage = ctx.log_damage;  // this attempt's own findings follow
@@ -94,6 +111,22 @@ Status write_vmcore(CaptureContext& ctx, targets::AtomicFile& out, int level) {
   auto o = engine_options(ctx, level);
   if (!o) return o.error();
   dump::FileSink sink(out.fd(), "vmcore");
+  auto stats = dump::dump_vmcore(ctx.core, *o, sink);
+  if (!stats) return stats.error();
+  record_dump_stats(ctx, *o, *stats);
+  return {};
+}
+
+// The same through any sink (a stream: the raw target's flattened vmcore).
+Status write_vmcore_to_sink(CaptureContext& ctx, dump::Sink& sink, int level) {
+  ctx.metadata.damage = ctx.log_damage;
+  if (ctx.config.dump_format == config::DumpFormat::kRaw) {
+    SinkWriter writer(sink);
+    Status s = copy_vmcore(ctx.core, writer, ctx.clock);
+    return s ? sink.finish() : s;
+  }
+  auto o = engine_options(ctx, level);
+  if (!o) return o.error();
   auto stats = dump::dump_vmcore(ctx.core, *o, sink);
   if (!stats) return stats.error();
   record_dump_stats(ctx, *o, *stats);
@@ -127,12 +160,11 @@ uint64_t vmcore_size(const CaptureMetadata& m) {
 }
 
 // Which dump level fits in the free space (config min_free kept free).
-SpaceCheck check_space(CaptureContext& ctx, const targets::MountedDisk& disk) {
+SpaceCheck check_space(CaptureContext& ctx, const Result<uint64_t>& avail) {
   SpaceCheck c;
   c.checked = true;
   c.requested_level = ctx.config.dump_level;
   c.min_free_bytes = static_cast<uint64_t>(ctx.config.min_free_mib) << 20;
-  auto avail = disk.available_bytes();
   if (!avail) {
     c.chosen_level = ctx.config.dump_level;
     c.decision = avail.error().message + "; writing the dump anyway";
@@ -181,17 +213,23 @@ SpaceCheck check_space(CaptureContext& ctx, const targets::MountedDisk& disk) {
   return c;
 }
 
+// metadata.json as it stands, with `attempt` as the current target's entry.
+std::string final_metadata_json(CaptureContext& ctx, const TargetAttempt& attempt) {
+  ctx.metadata.capture_seconds = uptime_seconds() - ctx.metadata.capture_started_uptime;
+  ctx.metadata.peak_rss_kib = peak_rss_kib();
+  ctx.metadata.targets.push_back(attempt);
+  std::string json = ctx.metadata.to_json();
+  ctx.metadata.targets.pop_back();
+  return json;
+}
+
 // Log and metadata close every attempt that got a directory, dump or not.
 Status write_log_and_metadata(CaptureContext& ctx, const std::string& dir, const TargetAttempt& attempt) {
   std::string log_text = console_log().text();
   Status logged = write_dump_file(ctx, dir, "kdumpkit.log", "kdumpkit-incomplete.log",
                                   [&](targets::AtomicFile& f) { return f.write(log_text.data(), log_text.size()); });
   if (!logged) log::warn("kdumpkit.log: %s", logged.error().message.c_str());
-  ctx.metadata.capture_seconds = uptime_seconds() - ctx.metadata.capture_started_uptime;
-  ctx.metadata.peak_rss_kib = peak_rss_kib();
-  ctx.metadata.targets.push_back(attempt);
-  std::string json = ctx.metadata.to_json();
-  ctx.metadata.targets.pop_back();
+  std::string json = final_metadata_json(ctx, attempt);
   return write_dump_file(ctx, dir, "metadata.json", "metadata.json-incomplete",
                          [&](targets::AtomicFile& f) { return f.write(json.data(), json.size()); });
 }
@@ -225,7 +263,7 @@ TargetResult save_to_filesystem(CaptureContext& ctx, const config::Target& targe
     if (!logged) return failed(logged.error().message);
   }
 
-  m.space = check_space(ctx, *mounted);
+  m.space = check_space(ctx, mounted->available_bytes());
   log::info("space: %s", m.space.decision.c_str());
   double secs = 0;
   if (m.space.chosen_level >= 0) {
@@ -258,6 +296,28 @@ TargetResult save_to_filesystem(CaptureContext& ctx, const config::Target& targe
                       format("saved %s/vmcore (level %d, %llu MiB in %.1f s) on %s", shown.c_str(),
                              m.space.chosen_level, static_cast<unsigned long long>(vmcore_size(m) >> 20), secs,
                              mounted->device().path.c_str())};
+}
+
+TargetResult save_to_raw_target(CaptureContext& ctx, const config::Target& target,
+                                const config::RawTarget& raw) {
+  RawCaptureJob job;
+  job.target = raw;
+  job.target_text = target.text;
+  job.device_timeout = std::chrono::seconds(ctx.config.device_timeout_s);
+  job.clock = ctx.clock;
+  job.crash_time = ctx.metadata.crash_time;
+  job.dir_name = ctx.dir_name;
+  if (ctx.kernel_log) job.dmesg = &ctx.kernel_log->text();
+  job.metadata = &ctx.metadata;
+  job.check_space = [&](const Result<uint64_t>& usable) { return check_space(ctx, usable); };
+  job.write_dump = [&](dump::Sink& sink, int level) { return write_vmcore_to_sink(ctx, sink, level); };
+  job.console_log = [] { return console_log().text(); };
+  job.final_metadata = [&](const TargetAttempt& a) { return final_metadata_json(ctx, a); };
+  RawCaptureResult r = save_to_raw(job);
+  return TargetResult{r.kind == RawCaptureResult::kComplete  ? TargetResult::kComplete
+                      : r.kind == RawCaptureResult::kLogOnly ? TargetResult::kLogOnly
+                                                             : TargetResult::kFailed,
+                      r.detail};
 }
 
 // kdumpkit_test.hang=1: the job stops here for good (watchdog and deadline tests).
@@ -310,6 +370,7 @@ TargetResult save_to_target(CaptureContext& ctx, const config::Target& target) {
     }
     return save_to_store(ctx, target, *net);
   }
+  if (const auto* raw = std::get_if<config::RawTarget>(&target.where)) return save_to_raw_target(ctx, target, *raw);
   return TargetResult{TargetResult::kFailed, "this version of kdumpkit cannot save to this kind of target"};
 }
 
@@ -415,6 +476,15 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
               report.failed);
   }
   if (cmdline) hang_if_asked(*cmdline);
+  if (!record->dm_devices.empty()) {
+    // LVM targets: their mappings exist only once recreated; a failure shows
+    // up again as the target's device not being found.
+    if (auto s = activate_dm_devices(record->dm_devices, std::chrono::seconds(cfg->device_timeout_s),
+                                     working_clock());
+        !s) {
+      log::error("%s", s.error().message.c_str());
+    }
+  }
 
   auto core = vmcore::VmcoreFile::open(paths.vmcore);
   if (!core) return fail(core.error().message);

@@ -37,6 +37,10 @@ std::string LoadRecord::serialize() const {
   for (const auto& a : net_addresses) out += "net_address = " + a + "\n";
   for (const auto& g : net_gateways) out += "net_gateway = " + g + "\n";
   for (const auto& d : net_dns) out += "net_dns = " + d + "\n";
+  for (const auto& d : dm_devices) {
+    out += "dm_device = " + d.name + " " + (d.uuid.empty() ? "-" : d.uuid) + "\n";
+    for (const auto& t : d.table) out += "dm_table = " + d.name + " " + t + "\n";
+  }
   return out;
 }
 
@@ -68,6 +72,19 @@ Result<LoadRecord> parse_load_record(std::string_view text, const std::string& s
     } else if (kv.key == "net_gateway" || kv.key == "net_dns") {
       if (!rtnl::parse_address(kv.value)) return bad(kv, "an IPv4 or IPv6 address");
       (kv.key == "net_gateway" ? r.net_gateways : r.net_dns).push_back(kv.value);
+    } else if (kv.key == "dm_device") {
+      auto w = split_words(kv.value);
+      if (w.size() != 2)
+        return Error{format("%s:%d: dm_device wants NAME UUID (\"-\" for none)", source.c_str(), kv.line)};
+      r.dm_devices.push_back(RecordedDmDevice{w[0], w[1] == "-" ? "" : w[1], {}});
+    } else if (kv.key == "dm_table") {
+      size_t space = kv.value.find(' ');
+      std::string name = kv.value.substr(0, space);
+      if (r.dm_devices.empty() || r.dm_devices.back().name != name || space == std::string::npos) {
+        return Error{format("%s:%d: dm_table for \"%s\" does not follow its dm_device line", source.c_str(),
+                            kv.line, name.c_str())};
+      }
+      r.dm_devices.back().table.push_back(kv.value.substr(space + 1));
     } else {
       return Error{format("%s:%d: unknown key \"%s\"", source.c_str(), kv.line, kv.key.c_str())};
     }

@@ -13,6 +13,17 @@
 
 namespace kdk::config {
 
+// A device-mapper mapping under a disk target (an LVM logical volume), as
+// the capture kernel must recreate it: table lines "START LENGTH TYPE
+// PARAMS" whose devices are named by stable identities, "pv:<PV UUID>",
+// "partuuid:<GUID>" or "dm:<name of a mapping recorded before it>".
+struct RecordedDmDevice {
+  std::string name;
+  std::string uuid;  // may be empty
+  std::vector<std::string> table;
+  bool operator==(const RecordedDmDevice&) const = default;
+};
+
 struct LoadRecord {
   std::string host;
   std::string kernel_release;
@@ -24,6 +35,7 @@ struct LoadRecord {
   std::vector<std::string> net_addresses;  // CIDR, global scope, both families
   std::vector<std::string> net_gateways;   // the next hops towards the targets
   std::vector<std::string> net_dns;        // nameservers of /etc/resolv.conf
+  std::vector<RecordedDmDevice> dm_devices;  // lower layers first
 
   std::string serialize() const;
 };

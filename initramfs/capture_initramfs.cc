@@ -1,6 +1,8 @@
 #include "initramfs/capture_initramfs.h"
 
 #include "initramfs/module_index.h"
+#include "util/fd.h"
+#include "util/log.h"
 
 namespace kdk::initramfs {
 
@@ -13,6 +15,7 @@ Result<CaptureInitramfs> build_capture_initramfs(const CaptureInitramfsInputs& i
   out.record.net_dns = in.network.net_dns;
   out.record.host = in.host;
   out.record.kernel_release = in.kernel_release;
+  out.record.dm_devices = in.dm_devices;
 
   if (!in.modules.empty()) {
     auto index = ModuleIndex::load(in.modules_dir);
@@ -21,6 +24,13 @@ Result<CaptureInitramfs> build_capture_initramfs(const CaptureInitramfsInputs& i
     if (!closure) return closure.error();
     const std::string dest = "/lib/modules/" + in.kernel_release + "/";
     for (const auto& m : *closure) {
+      if (m.soft_only && !path_exists(in.modules_dir + "/" + m.relative_path)) {
+        // A soft dependency is a hint (modprobe goes on without it): a
+        // missing file costs the capture at most an optional helper module.
+        log::warn("skipping %s: soft dependency not installed (%s/%s missing)", m.name.c_str(),
+                  in.modules_dir.c_str(), m.relative_path.c_str());
+        continue;
+      }
       out.archive.add_host_file(dest + m.relative_path, in.modules_dir + "/" + m.relative_path, 0644);
       out.record.modules.push_back(m.relative_path);
     }

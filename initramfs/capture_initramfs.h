@@ -29,6 +29,7 @@ struct CaptureInitramfsInputs {
   std::vector<std::string> modules;   // wanted (names or aliases); closure added
   std::vector<std::string> carried_files;  // absolute host paths, carried at the same path
   config::LoadRecord network;              // its net_* fields go into the load record
+  std::vector<config::RecordedDmDevice> dm_devices;  // mappings the capture recreates (LVM)
 };
 
 struct CaptureInitramfs {

@@ -397,10 +397,26 @@ Result<std::vector<ModuleFile>> ModuleIndex::closure(const std::vector<std::stri
     graph.succ[e.before].insert(e.after);
   }
 
+  // What the wanted modules need through hard dependencies alone; the rest
+  // came in by softdeps, which are hints a missing file must not turn into errors.
+  std::set<std::string> hard;
+  for (const std::string& w : wanted) {
+    Resolution r = resolve(w, path_by_name_, builtin_, aliases_);
+    todo.insert(todo.end(), r.modules.begin(), r.modules.end());
+  }
+  while (!todo.empty()) {
+    std::string module = std::move(todo.back());
+    todo.pop_back();
+    if (!hard.insert(module).second) continue;
+    if (auto it = deps_.find(module); it != deps_.end())
+      todo.insert(todo.end(), it->second.begin(), it->second.end());
+  }
+
   std::vector<ModuleFile> out;
   for (std::string& name : graph.sorted()) {
     std::string path = path_by_name_.find(name)->second;
-    out.push_back(ModuleFile{std::move(name), std::move(path)});
+    const bool soft_only = hard.count(name) == 0;
+    out.push_back(ModuleFile{std::move(name), std::move(path), soft_only});
   }
   return out;
 }

@@ -15,6 +15,7 @@ namespace kdk::initramfs {
 struct ModuleFile {
   std::string name;           // normalized: '-' -> '_', no directory, no .ko/.ko.xz/.ko.zst
   std::string relative_path;  // as modules.dep names it, e.g. "kernel/fs/ext4/ext4.ko"
+  bool soft_only = false;     // reached only through modules.softdep: optional
 };
 
 class ModuleIndex {

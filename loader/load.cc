@@ -158,6 +158,7 @@ Result<Checked> check_all(const std::string& config_path, CheckMode mode) {
     out.checks = check_targets(out.config, opt);
     for (const auto& c : out.checks) {
       if (c.ok()) log::info("target %s: %s", c.target.c_str(), c.summary.c_str());
+      for (const auto& w : c.warnings) log::warn("target %s: %s", c.target.c_str(), w.c_str());
     }
     out.problems = describe_problems(out.checks, config_path);
     record_network(config_path, out);
@@ -187,6 +188,12 @@ initramfs::CaptureInitramfsInputs initramfs_inputs(const InitramfsOptions& o, co
   }
   in.carried_files = targets::files_to_carry(checked.config);
   checked.network.apply_to(in.network);
+  for (const auto& c : checked.checks) {
+    for (const auto& d : c.dm_devices) {
+      if (std::find(in.dm_devices.begin(), in.dm_devices.end(), d) == in.dm_devices.end())
+        in.dm_devices.push_back(d);
+    }
+  }
   return in;
 }
 
@@ -437,6 +444,9 @@ Result<bool> status(const StatusOptions& o) {
                     c.ok() ? c.summary.c_str() : "NOT USABLE");
       }
       for (const auto& p : describe_problems(checks, o.config_path)) warnings.push_back(p);
+      for (const auto& c : checks) {
+        for (const auto& w : c.warnings) warnings.push_back("target " + c.target + ": " + w);
+      }
       if (!dump_lines.empty()) {
         std::printf("latest dumps:\n");
         for (const auto& l : dump_lines) std::printf("  %s\n", l.c_str());

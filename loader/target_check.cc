@@ -1,6 +1,8 @@
 #include "loader/target_check.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -9,10 +11,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <optional>
 #include <variant>
 
 #include "loader/network_check.h"
+#include "loader/dm_record.h"
+#include "targets/raw_device.h"
+#include "targets/superblock_probe.h"
 #include "util/fd.h"
 #include "util/format.h"
 #include "util/text.h"
@@ -110,6 +117,14 @@ void check_disk(const config::DiskTarget& disk, int min_free_mib, const TargetCh
   c.found = true;
   c.device = *dev;
   c.summary = dev->path + " (" + dev->fs.type + ", LABEL=" + dev->fs.label + ", UUID=" + dev->fs.uuid + ")";
+  if (auto dm = record_dm_stack(dev->name); !dm) {
+    c.problems.push_back(dm.error().message);
+  } else if (!dm->devices.empty()) {
+    c.dm_devices = dm->devices;
+    c.lower_devices = dm->leaves;
+    c.summary += ", device-mapper " + dm->devices.back().name + " on";
+    for (const auto& l : dm->leaves) c.summary += " " + l;
+  }
 
   struct stat st {};
   if (::stat(dev->path.c_str(), &st) != 0) {
@@ -173,6 +188,136 @@ void check_disk(const config::DiskTarget& disk, int min_free_mib, const TargetCh
   }
 }
 
+std::vector<std::string> list_directory(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(n);
+  }
+  ::closedir(d);
+  return out;
+}
+
+std::optional<std::string> realpath_of(const std::string& path) {
+  char buf[PATH_MAX];
+  if (!::realpath(path.c_str(), buf)) return std::nullopt;
+  return std::string(buf);
+}
+
+// The machine's RAM (MemTotal): the worst case of a dump nothing could filter or compress.
+uint64_t memory_bytes() {
+  auto text = read_file("/proc/meminfo");
+  if (!text) return 0;
+  size_t at = text->find("MemTotal:");
+  if (at == std::string::npos) return 0;
+  return std::strtoull(text->c_str() + at + 9, nullptr, 10) << 10;
+}
+
+// What else claims a raw device: a mount of it or of one of its partitions,
+// a holder (device-mapper, md), swap. Any of these would be overwritten.
+std::vector<std::string> raw_device_users(const std::string& name, unsigned maj, unsigned min,
+                                          const std::vector<MountEntry>& mounts) {
+  std::vector<std::string> users;
+  const std::string sys = "/sys/class/block/" + name;
+  std::vector<std::pair<unsigned, unsigned>> devs{{maj, min}};
+  for (const auto& e : list_directory(sys)) {
+    auto dev = read_file(sys + "/" + e + "/dev");
+    if (!path_exists(sys + "/" + e + "/partition") || !dev) continue;
+    unsigned a = 0, b = 0;
+    if (std::sscanf(dev->c_str(), "%u:%u", &a, &b) == 2) devs.emplace_back(a, b);
+  }
+  for (const auto& m : mounts) {
+    for (const auto& [a, b] : devs) {
+      if (m.major == a && m.minor == b) users.push_back("mounted on " + m.mountpoint);
+    }
+  }
+  for (const auto& h : list_directory(sys + "/holders")) users.push_back("held by " + h);
+  if (auto swaps = read_file("/proc/swaps")) {
+    for (std::string_view line : lines(*swaps)) {
+      auto f = split_words(line);
+      if (!f.empty() && f[0] == "/dev/" + name) users.push_back("used as swap");
+    }
+  }
+  return users;
+}
+
+void check_raw(const config::RawTarget& raw, const TargetCheckOptions& o, TargetCheck& c) {
+  struct stat st {};
+  if (::stat(raw.device.c_str(), &st) != 0) {
+    c.problems.push_back(Error::from_errno(errno, raw.device).message);
+    return;
+  }
+  if (!S_ISBLK(st.st_mode)) {
+    c.problems.push_back(raw.device + " is not a block device");
+    return;
+  }
+  std::string name;
+  if (auto real = realpath_of(raw.device)) {
+    name = real->substr(real->rfind('/') + 1);
+    // The capture kernel has devtmpfs nodes but no udev symlinks (/dev/disk/by-*).
+    if (*real != raw.device) {
+      c.problems.push_back(raw.device + " is a link to " + *real +
+                           ", which the capture kernel (no udev) does not have: configure raw:" + *real);
+    }
+  }
+  c.found = true;
+  c.device.name = name;
+  c.device.path = raw.device;
+
+  std::vector<MountEntry> mounts;
+  if (auto text = read_file(o.mountinfo)) mounts = parse_mountinfo(*text);
+  for (const auto& u : raw_device_users(name, major(st.st_rdev), minor(st.st_rdev), mounts)) {
+    c.problems.push_back(raw.device + " is in use (" + u + "): a raw target is overwritten by every capture");
+  }
+  if (auto fs = targets::probe_device(raw.device); fs && *fs) {
+    c.problems.push_back(
+        format("%s carries a %s filesystem (LABEL=%s UUID=%s) that a capture would destroy; "
+               "wipe it first (wipefs -a %s) if it is meant for raw dumps",
+               raw.device.c_str(), (*fs)->type.c_str(), (*fs)->label.c_str(), (*fs)->uuid.c_str(),
+               raw.device.c_str()));
+  }
+  auto dev = targets::RawDevice::open(raw.device, false);
+  if (!dev) {
+    c.problems.push_back(dev.error().message);
+    return;
+  }
+  uint8_t sector[1024] = {};
+  if (pread_exact(dev->fd(), sector, sizeof sector, 0, raw.device) &&
+      std::memcmp(sector + 512, "LABELONE", 8) == 0) {
+    c.problems.push_back(raw.device + " is an LVM physical volume: a capture would destroy it");
+  }
+  c.summary =
+      format("%s (raw, %llu MiB)", raw.device.c_str(), static_cast<unsigned long long>(dev->size() >> 20));
+  constexpr uint64_t kMinimum = 16ULL << 20;
+  const uint64_t ram = memory_bytes();
+  if (dev->size() < kMinimum) {
+    c.problems.push_back(format("%s has only %llu MiB; a raw target needs at least %llu MiB",
+                                raw.device.c_str(), static_cast<unsigned long long>(dev->size() >> 20),
+                                static_cast<unsigned long long>(kMinimum >> 20)));
+  } else if (ram && dev->size() < ram + (8ULL << 20)) {
+    c.warnings.push_back(
+        format("%s (%llu MiB) is smaller than this machine's memory (%llu MiB): a dump that "
+               "filtering and compression cannot shrink enough falls back to a higher dump level "
+               "or to the log alone",
+               raw.device.c_str(), static_cast<unsigned long long>(dev->size() >> 20),
+               static_cast<unsigned long long>(ram >> 20)));
+  }
+  if (auto h = dev->read_header()) {
+    if (h->kind == targets::RawHeaderRead::kValid) {
+      const auto& hd = h->header;
+      c.summary += format(", dump %s %s", hd.dir_name.c_str(), targets::to_string(hd.state));
+      if (hd.state != targets::RawState::kSaved) {
+        c.warnings.push_back(raw.device + " holds a dump not saved yet (" + hd.dir_name +
+                             "): run kdumpkit savecore before the next crash overwrites it");
+      }
+    } else if (h->kind == targets::RawHeaderRead::kCorrupt) {
+      c.summary += ", damaged dump header (" + h->problem + ")";
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<MountEntry> parse_mountinfo(const std::string& text) {
@@ -232,8 +377,8 @@ TargetCheck check_target(const config::Target& target, int min_free_mib, const T
   c.line = target.line;
   if (const auto* disk = std::get_if<config::DiskTarget>(&target.where)) {
     check_disk(*disk, min_free_mib, o, visit, c);
-  } else if (std::holds_alternative<config::RawTarget>(target.where)) {
-    c.problems.push_back("raw targets are not supported by this version yet");
+  } else if (const auto* raw = std::get_if<config::RawTarget>(&target.where)) {
+    check_raw(*raw, o, c);
   } else {
     c.problems.push_back("network targets are checked with their configuration (check_targets)");
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/load_record.h"
 #include "targets/block_devices.h"
 
 namespace kdk::loader {
@@ -37,6 +38,10 @@ struct TargetCheck {
   targets::BlockDevice device;
   std::string summary;                // "/dev/vdb (ext4, LABEL=..., UUID=...), 812 MiB free"
   std::vector<std::string> problems;  // empty: usable
+  std::vector<std::string> warnings;  // usable, but worth knowing (a small raw partition)
+  // A device-mapper target (LVM): the mappings to recreate, lower first, and the disks under them.
+  std::vector<config::RecordedDmDevice> dm_devices;
+  std::vector<std::string> lower_devices;
   bool ok() const { return problems.empty(); }
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "targets/block_devices.h"
+#include "targets/dm_table.h"
 
 namespace kdk::loader {
 
@@ -20,7 +21,23 @@ std::vector<std::string> modules_for_targets(const config::Config& config,
   for (const auto& c : checks) {
     if (!c.found) continue;
     for (const auto& m : targets::driver_modules(c.device.name)) add_unique(out, m);
-    add_unique(out, c.device.fs.type);
+    // Under device-mapper: its core, the target types beyond the built-in
+    // ones, and the drivers of the disks beneath.
+    if (!c.dm_devices.empty()) add_unique(out, "dm_mod");
+    for (const auto& d : c.dm_devices) {
+      for (const auto& line : d.table) {
+        auto t = targets::parse_dm_target_line(line);
+        if (!t || t->type == "linear" || t->type == "striped" || t->type == "error" || t->type == "zero")
+          continue;
+        std::string module = "dm_" + t->type;
+        std::replace(module.begin(), module.end(), '-', '_');
+        add_unique(out, module);
+      }
+    }
+    for (const auto& lower : c.lower_devices) {
+      for (const auto& m : targets::driver_modules(lower)) add_unique(out, m);
+    }
+    if (!c.device.fs.type.empty()) add_unique(out, c.device.fs.type);  // raw targets have none
   }
   for (const auto& m : config.extra_modules) add_unique(out, m);
   return out;

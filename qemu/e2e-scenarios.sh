@@ -9,8 +9,13 @@
 #                  and the watchdog resets the machine (QEMU exits, -no-reboot)
 #   deadline       the job hangs, no watchdog, kdumpkit.deadline=15: PID 1
 #                  stops it at the deadline and reboots anyway
-#   xfs-nvme       the target is xfs found by UUID on an NVMe disk
+#   xfs-nvme       the target is xfs found by UUID on an NVMe disk (its
+#                  drivers found by `load`, not configured)
+#   lvm-scsi       ext4 on an LVM logical volume on a virtio-scsi disk: the
+#                  capture recreates the mapping with device-mapper ioctls
 #   btrfs-gpt      the target is btrfs found by PARTUUID on a GPT partition
+#   raw            the target is a raw partition (raw:/dev/vdc); a second
+#                  boot runs `kdumpkit savecore` into the ext4 disk, twice
 # The xfs and btrfs images are read back through a read-only loop mount and
 # checked (xfs_repair -n, btrfs check --readonly).
 # Exit 0 = all passed; failed runs keep their work dir.
@@ -21,7 +26,7 @@ exec 2>&1
 BIN=$(readlink -f "$1")
 shift
 SCENARIOS=("$@")
-[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(watchdog-fed watchdog-hang deadline xfs-nvme btrfs-gpt)
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(watchdog-fed watchdog-hang deadline xfs-nvme btrfs-gpt raw lvm-scsi)
 kdk_require_tools qemu-system-x86_64 mkfs.ext4 debugfs e2fsck makedumpfile cpio timeout || exit 1
 kdk_fetch_guest || exit 1
 # btrfs soft-depends on these (by alias); the first initramfs must carry them
@@ -148,13 +153,14 @@ scenario_xfs-nvme() {
   truncate -s 2G "$W/nvme.img" && mkfs.xfs -q "$W/nvme.img" || return 1
   uuid=$(blkid -p -s UUID -o value "$W/nvme.img")
   local keep=$W
-  prepare xfs-nvme "target = disk:UUID=$uuid:$KDK_TARGET_DIR" "extra_modules = nvme xfs" || return 1
-  # The first kernel's /init loads only virtio drivers, so `load` cannot see
-  # the NVMe disk: it arms anyway (--force), the capture initramfs carrying
-  # the NVMe and xfs drivers by extra_modules. (guest-init.sh is left alone:
-  # it is part of the fixtures' cache key.)
-  mkdir -p "$W/overlay/etc/kdk" && echo "--force" >"$W/overlay/etc/kdk/load-args"
-  kdk_build_first_initramfs "$BIN" "$W/first.cpio" "$W/overlay" || return 1
+  prepare xfs-nvme "target = disk:UUID=$uuid:$KDK_TARGET_DIR" || return 1
+  # guest-init.sh loads only virtio drivers and nothing autoloads without
+  # udev, so the NVMe driver is loaded first: `load` then sees the disk, and
+  # finds the nvme and xfs modules by itself (no extra_modules, no --force).
+  printf '%s\n' 'modprobe nvme' \
+    'i=0; while [ ! -b /dev/nvme0n1 ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done' >"$W/pre-init"
+  wrap_init "$W/overlay" "$W/pre-init" || return 1
+  KDK_EXTRA_GUEST_MODULES="$KDK_EXTRA_GUEST_MODULES nvme" kdk_build_first_initramfs "$BIN" "$W/first.cpio" "$W/overlay" || return 1
   mv "$keep/nvme.img" "$W/" && rm -rf "$keep"
   QEMU_EXTRA="-drive if=none,id=n0,file=$W/nvme.img,format=raw -device nvme,drive=n0,serial=kdk" APPEND="" boot || e=1
   kdk_check_console "$W/console.log" || e=1
@@ -180,6 +186,149 @@ scenario_btrfs-gpt() {
   has "mounting /dev/vdc1 (btrfs" || { kdk_err "not saved on /dev/vdc1 as btrfs"; e=1; }
   check_image "$W/vdc.img" $((2048 * 512)) btrfs check --readonly || e=1
   result btrfs-gpt $e
+}
+
+# wrap_init OVERLAY SCRIPT: the first kernel's /init runs SCRIPT (as root,
+# /dev, /proc and /sys mounted) before the harness's guest-init.sh, e.g. to
+# load drivers guest-init.sh does not (it only loads virtio_blk; with no
+# udev nothing else loads by itself). guest-init.sh itself stays as it is:
+# it is part of the fixtures' cache key.
+wrap_init() {
+  install -m 0755 "$KDK_QEMU_DIR/guest-init.sh" "$1/kdk-guest-init" || return 1
+  {
+    printf '#!/bin/sh\nmount -t devtmpfs devtmpfs /dev\nmount -t proc proc /proc\nmount -t sysfs sysfs /sys\n'
+    printf 'exec </dev/console >/dev/console 2>&1\n'
+    cat "$2"
+    printf 'exec /kdk-guest-init\n'
+  } >"$1/init" && chmod 0755 "$1/init"
+}
+
+# copy_with_libs OVERLAY BINARY: BINARY and its shared libraries (ldd) into OVERLAY.
+copy_with_libs() {
+  local f
+  for f in "$2" $(ldd "$2" | grep -o '/[^ ]*'); do
+    cp -L --parents "$f" "$1/" || return 1
+  done
+}
+
+# The raw target's second boot: savecore (as the systemd unit runs it) into
+# the ext4 disk, run twice (the second finds nothing new), then status.
+overlay_savecore() {
+  mkdir -p "$1/etc/kdk"
+  cat >"$1/etc/kdk/before-crash" <<'SH'
+#!/bin/sh
+mkdir -p /mnt/t && mount -t ext4 /dev/vdb /mnt/t || exit 1
+t0=$(cut -d' ' -f1 /proc/uptime)
+kdumpkit savecore --dir /mnt/t/crash
+echo "KDK-GUEST: savecore exited $? ($t0 -> $(cut -d' ' -f1 /proc/uptime) s uptime)"
+kdumpkit savecore --dir /mnt/t/crash
+echo "KDK-GUEST: second savecore exited $?"
+kdumpkit status
+umount /mnt/t
+sync
+poweroff -f
+SH
+  chmod 0755 "$1/etc/kdk/before-crash"
+}
+
+# raw: the dump goes to a raw partition (/dev/vdc, no filesystem); the next
+# boot's `kdumpkit savecore` rebuilds it on the ext4 disk, where it is read
+# back like any disk target's dump.
+scenario_raw() {
+  local e=0 dir
+  prepare raw "target = raw:/dev/vdc" || return 1
+  truncate -s 1G "$W/vdc.img" || return 1
+  QEMU_EXTRA="" APPEND="" boot || e=1
+  local first=$SECS
+  kdk_check_console "$W/console.log" || e=1
+  has "saved a flattened vmcore" || { kdk_err "the capture did not save to the raw target"; e=1; }
+  console | grep -E 'kdumpkit: (flattened stream|raw target)' | sed 's/^/    /' || true
+  head -c 8 "$W/vdc.img" | grep -q KDKRAW01 || { kdk_err "no kdumpkit header on vdc"; e=1; }
+  mv "$W/console.log" "$W/console-crash.log"
+  mkdir -p "$W/after/etc" && cp "$W/overlay/etc/kdumpkit.conf" "$W/after/etc/" && overlay_savecore "$W/after" &&
+    kdk_build_first_initramfs "$BIN" "$W/first.cpio" "$W/after" || return 1
+  QEMU_EXTRA="" APPEND="" boot || e=1
+  SECS=$((SECS + first))
+  console | grep -E 'KDK-GUEST: (second )?savecore|kdumpkit: /dev/vdc' | sed 's/^/    /' || true
+  has "KDK-GUEST: savecore exited 0" || { kdk_err "savecore failed"; e=1; }
+  has "KDK-GUEST: second savecore exited 0" || { kdk_err "the second savecore failed"; e=1; }
+  has "dump saved already" || { kdk_err "the second savecore did not see the dump as saved"; e=1; }
+  has "dump $KDK_GUEST_HOSTNAME-" || { kdk_err "status does not show the raw target's dump"; e=1; }
+  kdk_check_target "$W/vdb.img" "$W/vmcore" || e=1
+  dir=$(dirname "$W/vmcore")
+  if [ -f "$W/vmcore" ]; then
+    echo "    vmcore $(stat -c %s "$W/vmcore") bytes"
+    grep -q -F 'sysrq: Trigger a crash' "$dir/vmcore-dmesg.txt" || { kdk_err "vmcore-dmesg.txt lacks the crash"; e=1; }
+    python3 - "$dir" <<'PY' || e=1
+import hashlib, json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "metadata.json")))
+files = {f["name"]: f for f in m["files"]}
+bad = []
+if m.get("complete") is not True: bad.append("not complete")
+if "sysrq" not in m.get("panic_line", ""): bad.append("panic_line %r" % m.get("panic_line"))
+if "vmcore.flat" not in files: bad.append("no vmcore.flat entry")
+dm = open(os.path.join(d, "vmcore-dmesg.txt"), "rb").read()
+if files.get("vmcore-dmesg.txt", {}).get("sha256") != hashlib.sha256(dm).hexdigest(): bad.append("dmesg sha256")
+if not m["targets"] or m["targets"][-1]["result"] != "complete": bad.append("targets %r" % m["targets"])
+print("    metadata: flattened stream %d bytes, %s" % (files.get("vmcore.flat", {}).get("size", 0), "; ".join(bad) or "ok"))
+sys.exit(1 if bad else 0)
+PY
+    kdk_check_dmesg "$W/vmcore" "$W/dmesg.txt" || e=1
+  fi
+  kdk_check_fsck "$W/vdb.img" || e=1
+  result raw $e
+}
+
+# lvm-scsi: ext4 on an LVM logical volume whose PV is a virtio-scsi disk.
+# The host makes the PV, VG and LV with lvm2 (activation off: the host
+# kernel has no device-mapper here) and the filesystem at the LV's offset;
+# the first guest has no lvm tools, so its /init creates the same mapping
+# with the host's dmsetup (copied with its libraries), as LVM would. `load`
+# then records the table with the PV named by UUID, and the capture kernel,
+# which has neither tool, recreates it with DM ioctls before mounting.
+scenario_lvm-scsi() {
+  local e=0 loop lvcfg pe_start ext sectors pes lv_uuid vg_uuid
+  W=$(mktemp -d "${KDUMPKIT_WORK:-/tmp}/kdumpkit-lvm-scsi.XXXX")
+  local keep=$W
+  truncate -s 2G "$W/lvm.img" && loop=$(losetup -f --show "$W/lvm.img") || return 1
+  lvcfg='global { activation = 0 } activation { udev_sync = 0 udev_rules = 0 }'
+  {
+    pvcreate -q --config "$lvcfg" "$loop" && vgcreate -q --config "$lvcfg" kdkvg "$loop" &&
+      lvcreate -q -y -an -Zn --config "$lvcfg" -L 1536M -n kdklv kdkvg
+  } 2>&1 | grep -v -e 'leaked on' -e 'Activation disabled' -e 'not zeroed' || true
+  read -r pe_start < <(pvs --config "$lvcfg" --noheadings --units s --nosuffix -o pe_start "$loop" 2>/dev/null)
+  read -r sectors pes ext lv_uuid vg_uuid < <(lvs --config "$lvcfg" --noheadings --units s --nosuffix \
+    -o lv_size,seg_pe_ranges,vg_extent_size,lv_uuid,vg_uuid kdkvg/kdklv 2>/dev/null)
+  losetup -d "$loop"
+  [ -n "$sectors" ] && [ -n "$ext" ] || { kdk_err "lvs gave no layout for kdkvg/kdklv"; return 1; }
+  local first_pe=${pes##*:}
+  first_pe=${first_pe%%-*}
+  local offset=$((pe_start + first_pe * ext))
+  echo "    PV data at sector $pe_start, LV $sectors sectors from sector $offset"
+  loop=$(losetup -f --show -o $((offset * 512)) --sizelimit $((sectors * 512)) "$W/lvm.img") &&
+    mkfs.ext4 -q -L kdklvm "$loop" && losetup -d "$loop" || { kdk_err "mkfs.ext4 on the LV failed"; return 1; }
+  prepare lvm-scsi "target = disk:LABEL=kdklvm:$KDK_TARGET_DIR" || return 1
+  mv "$keep/lvm.img" "$W/" && rm -rf "$keep"
+  # The guest's disk numbers are its own: the table takes sda's from sysfs there.
+  {
+    echo 'for m in virtio_pci virtio_scsi sd_mod dm_mod; do modprobe $m; done'
+    echo 'i=0; while [ ! -b /dev/sda ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done'
+    echo "table=\"0 $sectors linear \$(cat /sys/block/sda/dev) $offset\""
+    echo "DM_DISABLE_UDEV=1 dmsetup create --noudevsync kdkvg-kdklv -u LVM-$(echo "$vg_uuid$lv_uuid" | tr -d -) --table \"\$table\""
+    echo 'echo "KDK-GUEST: dmsetup create exited $? ($(dmsetup table kdkvg-kdklv))"'
+  } >"$W/pre-init"
+  copy_with_libs "$W/overlay" /usr/sbin/dmsetup && wrap_init "$W/overlay" "$W/pre-init" || return 1
+  KDK_EXTRA_GUEST_MODULES="$KDK_EXTRA_GUEST_MODULES virtio_scsi sd_mod dm_mod" \
+    kdk_build_first_initramfs "$BIN" "$W/first.cpio" "$W/overlay" || return 1
+  QEMU_EXTRA="-device virtio-scsi-pci,id=scsi0 -drive if=none,id=l0,file=$W/lvm.img,format=raw -device scsi-hd,drive=l0,bus=scsi0.0" \
+    APPEND="" boot || e=1
+  kdk_check_console "$W/console.log" || e=1
+  console | grep -E 'KDK-GUEST: dmsetup|device-mapper|mounting /dev/dm' | sed 's/^/    /' || true
+  has "kdumpkit: device-mapper kdkvg-kdklv: created as" || { kdk_err "the capture did not recreate the LV"; e=1; }
+  has "mounting /dev/dm-0 (ext4" || { kdk_err "not saved on /dev/dm-0 as ext4"; e=1; }
+  check_image "$W/lvm.img" $((offset * 512)) e2fsck -n || e=1
+  result lvm-scsi $e
 }
 
 for s in "${SCENARIOS[@]}"; do

@@ -137,6 +137,11 @@ Result<BlockDevice> wait_for_device(const config::DeviceSpec& spec, std::chrono:
                (found.empty() ? std::string("none") : found)};
 }
 
+std::string partition_uuid_of(const std::string& name, const std::string& sysfs_block,
+                              const std::string& dev_dir) {
+  return partition_uuid(sysfs_block, dev_dir, name);
+}
+
 std::vector<std::string> driver_modules(const std::string& device_name, const std::string& sysfs_block) {
   std::vector<std::string> out;
   char real[PATH_MAX];

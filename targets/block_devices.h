@@ -38,6 +38,10 @@ Result<BlockDevice> wait_for_device(const config::DeviceSpec& spec, std::chrono:
                                     const Clock& clock, const std::string& sysfs_block = "/sys/class/block",
                                     const std::string& dev_dir = "/dev");
 
+// The GPT (or MBR) PARTUUID of partition `name` ("sda1"); empty when it has none.
+std::string partition_uuid_of(const std::string& name, const std::string& sysfs_block = "/sys/class/block",
+                              const std::string& dev_dir = "/dev");
+
 // The kernel modules that drive `device_name` (e.g. virtio_blk, virtio_pci),
 // read from the `driver/module` links of the device and its parents in sysfs.
 // Built-in drivers have no module link and are left out.

@@ -26,6 +26,13 @@ std::string archive_bytes(const CaptureInitramfs& ird, const std::string& file) 
   return *bytes;
 }
 
+// Whether the archive can be written (its host files all readable).
+bool archive_write_ok(const CaptureInitramfs& ird, const std::string& file) {
+  auto fd = open_fd(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  REQUIRE(fd.ok());
+  return ird.archive.write_to(fd->get(), file).ok();
+}
+
 using testing::run;
 
 }  // namespace
@@ -89,6 +96,15 @@ TEST_CASE("the capture initramfs holds /init, the console, the config, the recor
     REQUIRE(crc != std::string::npos);
     CHECK(jbd2 < ext4);
     CHECK(crc < ext4);
+  }
+
+  SECTION("a soft dependency whose file is missing is skipped, a hard one is not") {
+    REQUIRE(::unlink((t.path + "/modules/kernel/crypto/crc32c_generic.ko").c_str()) == 0);
+    auto soft = build_capture_initramfs(in);
+    REQUIRE(soft.ok());
+    CHECK(soft->record.modules.size() == 4);
+    REQUIRE(::unlink((t.path + "/modules/kernel/fs/jbd2/jbd2.ko").c_str()) == 0);
+    CHECK_FALSE(archive_write_ok(*build_capture_initramfs(in), t.path + "/c.cpio"));
   }
 
   SECTION("an unknown module is refused by name") {

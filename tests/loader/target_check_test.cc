@@ -100,15 +100,19 @@ TEST_CASE("mountinfo lines give device, root, mountpoint and read-only", "[loade
   SECTION("another device is not mounted") { CHECK(find_mounted_path(m, 8, 1, "/").path.empty()); }
 }
 
-TEST_CASE("raw targets are refused as not supported yet", "[loader]") {
+TEST_CASE("a missing raw device is refused", "[loader]") {
   TargetCheckOptions o;
-  auto raw = check_target(target("raw:/dev/vdc2"), 0, o);
+  auto raw = check_target(target("raw:/dev/kdk-no-such-raw"), 0, o);
   REQUIRE(raw.problems.size() == 1);
-  CHECK_THAT(raw.problems[0], Catch::Contains("not supported by this version yet"));
+  CHECK_FALSE(raw.found);
   auto lines = describe_problems({raw}, "/etc/kdumpkit.conf");
   REQUIRE(lines.size() == 1);
   CHECK(lines[0] ==
-        "/etc/kdumpkit.conf:7: target raw:/dev/vdc2: raw targets are not supported by this version yet");
+        "/etc/kdumpkit.conf:7: target raw:/dev/kdk-no-such-raw: /dev/kdk-no-such-raw: No such file or "
+        "directory");
+  auto file = check_target(target("raw:/dev/null"), 0, o);
+  REQUIRE(file.problems.size() == 1);
+  CHECK_THAT(file.problems[0], Catch::Contains("not a block device"));
 }
 
 TEST_CASE("a missing device is named with what was seen", "[loader]") {
@@ -259,4 +263,46 @@ TEST_CASE("network targets are checked by writing to them at load, and left alon
   REQUIRE(quiet.size() == 1);
   CHECK(quiet[0].ok());
   CHECK_THAT(quiet[0].summary, Catch::Contains("checked by load"));
+}
+
+TEST_CASE("raw targets on loop devices", "[loader][root]") {
+  if (!can_use_loop()) return;
+  SECTION("a blank device is usable, with a warning when smaller than memory") {
+    LoopDisk blank("none", false);
+    if (!blank.usable()) return;
+    auto c = check_target(target("raw:" + blank.dev), 0, {});
+    INFO((c.problems.empty() ? c.summary : c.problems[0]));
+    CHECK(c.ok());
+    CHECK(c.found);
+    CHECK(c.device.fs.type.empty());
+    CHECK_THAT(c.summary, Catch::Contains("(raw, 64 MiB)"));
+    REQUIRE(c.warnings.size() == 1);
+    CHECK_THAT(c.warnings[0], Catch::Contains("smaller than this machine's memory"));
+  }
+  SECTION("a udev link is refused: the capture kernel has none") {
+    LoopDisk blank("none", false);
+    if (!blank.usable()) return;
+    std::string link = "/dev/kdk-test-raw-link";
+    ::unlink(link.c_str());
+    REQUIRE(::symlink(blank.dev.c_str(), link.c_str()) == 0);
+    auto c = check_target(target("raw:" + link), 0, {});
+    ::unlink(link.c_str());
+    REQUIRE(c.problems.size() == 1);
+    CHECK_THAT(c.problems[0], Catch::Contains("configure raw:" + blank.dev));
+  }
+  SECTION("a filesystem on it is not overwritten without being told") {
+    LoopDisk disk("precious");
+    if (!disk.usable()) return;
+    auto c = check_target(target("raw:" + disk.dev), 0, {});
+    REQUIRE(c.problems.size() == 1);
+    CHECK_THAT(c.problems[0],
+               Catch::Contains("carries a ext4 filesystem (LABEL=precious") && Catch::Contains("wipefs -a"));
+    std::string mp = disk.dir + "/mnt";
+    REQUIRE(make_directories(mp).ok());
+    REQUIRE(::mount(disk.dev.c_str(), mp.c_str(), "ext4", 0, nullptr) == 0);
+    auto m = check_target(target("raw:" + disk.dev), 0, {});
+    ::umount(mp.c_str());
+    REQUIRE(m.problems.size() == 2);
+    CHECK_THAT(m.problems[0], Catch::Contains("is in use (mounted on " + mp + ")"));
+  }
 }

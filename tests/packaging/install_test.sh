@@ -34,6 +34,12 @@ cp -n /lib/systemd/system/*.target "$dest/lib/systemd/system/" 2>/dev/null || tr
 out=$(systemd-analyze verify --root="$dest" /lib/systemd/system/kdumpkit.service 2>&1) ||
   fail "systemd-analyze verify: $out"
 echo "systemd-analyze verify: ok${out:+ ($out)}"
+# A raw partition's dump is saved before load arms again, and its failure does not stop load.
+grep -q '^ExecStartPre=-/usr/sbin/kdumpkit savecore$' "$dest/lib/systemd/system/kdumpkit.service" ||
+  fail "the unit does not run 'kdumpkit savecore' (failure ignored) before load"
+# With no raw target configured, savecore has nothing to do and says so.
+out=$("$dest/usr/sbin/kdumpkit" savecore --config "$dest/etc/kdumpkit.conf" --dir "$work/crash" 2>&1) ||
+  fail "savecore without raw targets: $out"
 
 # The installed default configuration is one `load` accepts (but for its
 # example device, which this machine does not have).
