@@ -164,9 +164,9 @@ TargetResult save_to_store(CaptureContext& ctx, const config::Target& target, co
   if (!m.complete) return TargetResult{TargetResult::kLogOnly, attempt.detail};
   uint64_t size = stored->size;
   return TargetResult{TargetResult::kComplete,
-                      format("uploaded %s/%s (level %d, %llu MiB in %.1f s, %.1f MiB/s)", shown.c_str(), name.c_str(),
+                      format("uploaded %s (level %d, %llu MiB in %.1f s, %.1f MiB/s) to %s", name.c_str(),
                              ctx.config.dump_level, static_cast<unsigned long long>(size >> 20), secs,
-                             secs > 0 ? static_cast<double>(size) / 1048576.0 / secs : 0.0)};
+                             secs > 0 ? static_cast<double>(size) / 1048576.0 / secs : 0.0, shown.c_str())};
 }
 
 }  // namespace kdk::agent

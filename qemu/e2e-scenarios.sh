@@ -159,7 +159,7 @@ scenario_xfs-nvme() {
   # finds the nvme and xfs modules by itself (no extra_modules, no --force).
   printf '%s\n' 'modprobe nvme' \
     'i=0; while [ ! -b /dev/nvme0n1 ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done' >"$W/pre-init"
-  wrap_init "$W/overlay" "$W/pre-init" || return 1
+  kdk_wrap_init "$W/overlay" "$W/pre-init" || return 1
   KDK_EXTRA_GUEST_MODULES="$KDK_EXTRA_GUEST_MODULES nvme" kdk_build_first_initramfs "$BIN" "$W/first.cpio" "$W/overlay" || return 1
   mv "$keep/nvme.img" "$W/" && rm -rf "$keep"
   QEMU_EXTRA="-drive if=none,id=n0,file=$W/nvme.img,format=raw -device nvme,drive=n0,serial=kdk" APPEND="" boot || e=1
@@ -186,29 +186,6 @@ scenario_btrfs-gpt() {
   has "mounting /dev/vdc1 (btrfs" || { kdk_err "not saved on /dev/vdc1 as btrfs"; e=1; }
   check_image "$W/vdc.img" $((2048 * 512)) btrfs check --readonly || e=1
   result btrfs-gpt $e
-}
-
-# wrap_init OVERLAY SCRIPT: the first kernel's /init runs SCRIPT (as root,
-# /dev, /proc and /sys mounted) before the harness's guest-init.sh, e.g. to
-# load drivers guest-init.sh does not (it only loads virtio_blk; with no
-# udev nothing else loads by itself). guest-init.sh itself stays as it is:
-# it is part of the fixtures' cache key.
-wrap_init() {
-  install -m 0755 "$KDK_QEMU_DIR/guest-init.sh" "$1/kdk-guest-init" || return 1
-  {
-    printf '#!/bin/sh\nmount -t devtmpfs devtmpfs /dev\nmount -t proc proc /proc\nmount -t sysfs sysfs /sys\n'
-    printf 'exec </dev/console >/dev/console 2>&1\n'
-    cat "$2"
-    printf 'exec /kdk-guest-init\n'
-  } >"$1/init" && chmod 0755 "$1/init"
-}
-
-# copy_with_libs OVERLAY BINARY: BINARY and its shared libraries (ldd) into OVERLAY.
-copy_with_libs() {
-  local f
-  for f in "$2" $(ldd "$2" | grep -o '/[^ ]*'); do
-    cp -L --parents "$f" "$1/" || return 1
-  done
 }
 
 # The raw target's second boot: savecore (as the systemd unit runs it) into
@@ -318,7 +295,7 @@ scenario_lvm-scsi() {
     echo "DM_DISABLE_UDEV=1 dmsetup create --noudevsync kdkvg-kdklv -u LVM-$(echo "$vg_uuid$lv_uuid" | tr -d -) --table \"\$table\""
     echo 'echo "KDK-GUEST: dmsetup create exited $? ($(dmsetup table kdkvg-kdklv))"'
   } >"$W/pre-init"
-  copy_with_libs "$W/overlay" /usr/sbin/dmsetup && wrap_init "$W/overlay" "$W/pre-init" || return 1
+  kdk_copy_with_libs "$W/overlay" /usr/sbin/dmsetup && kdk_wrap_init "$W/overlay" "$W/pre-init" || return 1
   KDK_EXTRA_GUEST_MODULES="$KDK_EXTRA_GUEST_MODULES virtio_scsi sd_mod dm_mod" \
     kdk_build_first_initramfs "$BIN" "$W/first.cpio" "$W/overlay" || return 1
   QEMU_EXTRA="-device virtio-scsi-pci,id=scsi0 -drive if=none,id=l0,file=$W/lvm.img,format=raw -device scsi-hd,drive=l0,bus=scsi0.0" \

@@ -36,13 +36,6 @@ while [ ! -b /dev/vdb ]; do
 done
 say "disks: $(cd /sys/block && echo vd*)"
 
-# Scenarios that need more than disks (the network of qemu/e2e-network.sh)
-# add /etc/kdk/before-load, run once the disks are there.
-if [ -x /etc/kdk/before-load ]; then
-  say "running /etc/kdk/before-load"
-  /etc/kdk/before-load || stop "before-load failed (/etc/kdk/before-load exited $?)"
-fi
-
 # qemu/fixtures.sh adds /etc/kdk/load-args (more `kdumpkit load` arguments,
 # split on white space) and /etc/kdk/before-crash (a workload run once armed);
 # e2e-disk.sh and demo.sh add neither.

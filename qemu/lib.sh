@@ -281,6 +281,29 @@ kdk_fill_first_initramfs() {
     install -m 0755 "$KDK_QEMU_DIR/guest-init.sh" "$st/init"
 }
 
+# kdk_wrap_init OVERLAY SCRIPT: the first kernel's /init runs SCRIPT (as root,
+# /dev, /proc and /sys mounted) before the harness's guest-init.sh, e.g. to
+# load drivers guest-init.sh does not (it only loads virtio_blk; with no
+# udev nothing else loads by itself). guest-init.sh itself stays as it is:
+# it is part of the fixtures' cache key.
+kdk_wrap_init() {
+  install -m 0755 "$KDK_QEMU_DIR/guest-init.sh" "$1/kdk-guest-init" || return 1
+  {
+    printf '#!/bin/sh\nmount -t devtmpfs devtmpfs /dev\nmount -t proc proc /proc\nmount -t sysfs sysfs /sys\n'
+    printf 'exec </dev/console >/dev/console 2>&1\n'
+    cat "$2"
+    printf 'exec /kdk-guest-init\n'
+  } >"$1/init" && chmod 0755 "$1/init"
+}
+
+# kdk_copy_with_libs OVERLAY BINARY: BINARY and its shared libraries (ldd) into OVERLAY.
+kdk_copy_with_libs() {
+  local f
+  for f in "$2" $(ldd "$2" | grep -o '/[^ ]*'); do
+    cp -L --parents "$f" "$1/" || return 1
+  done
+}
+
 # ---------------------------------------------------------------- disks
 
 # kdk_make_disks DIR: DIR/vda.img (decoy, 64 MiB) and DIR/vdb.img (target, 2

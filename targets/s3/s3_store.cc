@@ -9,6 +9,7 @@
 
 #include "targets/s3/credentials.h"
 #include "targets/s3/s3_xml.h"
+#include "util/log.h"
 #include "util/sha256.h"
 
 namespace kdk::targets::s3 {
@@ -339,6 +340,8 @@ Result<StoredObject> S3Store::put_stream(const std::string& name, const StreamPr
       auto id = create_upload(key);
       if (!id) return id.error();
       upload_id = std::move(*id);
+      log::info("s3: multipart upload of %s started (parts of %llu MiB, growing)", key.c_str(),
+                static_cast<unsigned long long>(options_.first_part_size >> 20));
     }
     auto etag = upload_part(key, upload_id, number, part);
     if (!etag) return etag.error();
@@ -366,6 +369,8 @@ Result<StoredObject> S3Store::put_stream(const std::string& name, const StreamPr
   }
   if (Status s = writer.send_last(); !s) return fail(s.error());
   if (Status s = complete_upload(key, upload_id, parts_xml); !s) return fail(s.error());
+  log::info("s3: multipart upload of %s complete: %u parts, %llu bytes", key.c_str(), writer.parts_sent(),
+            static_cast<unsigned long long>(writer.total()));
   return StoredObject{writer.total(), writer.digest()};
 }
 
