@@ -12,6 +12,7 @@
 # each target by writing to it, and records the route); the capture kernel
 # brings the network up itself (DHCP from slirp, or static addresses).
 # Scenarios (all by default):
+#   http      plain HTTP with a bearer token (token_file), DHCP, lzo
 #   https     mutual TLS + token-free upload to nginx, DHCP; the capture
 #             kernel's clock is set to 2001 first (kdumpkit_test.clock), so
 #             the certificate only verifies because the clock is put back
@@ -23,12 +24,12 @@
 # Exit 0 = all passed; failed runs keep their work dir.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-[ $# -ge 1 ] || kdk_die "usage: $0 BINARY [https|s3|nfs]..."
+[ $# -ge 1 ] || kdk_die "usage: $0 BINARY [http|https|s3|nfs]..."
 exec 2>&1
 BIN=$(readlink -f "$1")
 shift
 SCENARIOS=("$@")
-[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(https s3 nfs)
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(http https s3 nfs)
 SERVERS=$KDK_QEMU_DIR/../tests/servers
 kdk_require_tools qemu-system-x86_64 socat mkfs.ext4 cpio timeout nginx openssl node || exit 1
 kdk_fetch_guest || exit 1
@@ -83,6 +84,7 @@ prepare() {
   install -m 0600 "$KDK_NGINX_CLIENT_CERT" "$W/overlay/etc/kdumpkit/client.pem"
   install -m 0600 "$KDK_NGINX_CLIENT_KEY" "$W/overlay/etc/kdumpkit/client.key"
   install -m 0600 "$S3_CREDENTIALS" "$W/overlay/etc/kdumpkit/s3"
+  install -m 0600 "$KDK_NGINX_TOKEN_FILE" "$W/overlay/etc/kdumpkit/token"
   echo "${LOAD_ARGS:-}" >"$W/overlay/etc/kdk/load-args"
   cat >"$W/pre-init" <<'SH'
 modprobe virtio_pci; modprobe virtio_net
@@ -176,6 +178,20 @@ PY
 }
 
 newest_dir() { find "$1" -mindepth 1 -maxdepth 1 -type d -name "$KDK_GUEST_HOSTNAME-*" 2>/dev/null | sort | tail -n 1; }
+
+scenario_http() {
+  local e=0 dir
+  prepare http "target = http://10.0.2.100/token/crash token_file=/etc/kdumpkit/token" "compression = lzo" || return 1
+  APPEND="" boot || e=1
+  kdk_check_console "$W/console.log" || e=1
+  dir=$(newest_dir "$KDK_NGINX_ROOT/token/crash")
+  check_upload "$dir" vmcore.flat '"dhcp" in m.get("network", "") and m["dump"]["compression"] == "lzo"' || e=1
+  if console | grep -q -F "$(cat "$KDK_NGINX_TOKEN_FILE")"; then
+    kdk_err "the token appears on the console"
+    e=1
+  fi
+  result http $e
+}
 
 scenario_https() {
   local e=0 dir

@@ -8,6 +8,8 @@
 #               the uploaded vmcore.flat equal to `kdumpkit dump --format flat`
 #   http-cut    the connection is cut 4 MB into the dump: retried from the
 #               start, and the dump on the server is complete and exact
+#   down        the first server is down (nothing listens): the dump goes to
+#               the next target, and metadata.json says why
 #   bad-cert    the server's certificate does not verify against the
 #               configured CA: refused without retrying, the dump goes to the
 #               next target, and metadata.json says why
@@ -102,6 +104,11 @@ capture "target = $KDK_NGINX_FAULT/dav/ccut"
 check_dir "$(crash_dir "$KDK_NGINX_ROOT/dav/ccut")" 'True'
 grep -q "^cut 4000000 0" "$KDK_NGINX_FAULT_MODE" || fail "the proxy cut nothing ($(cat "$KDK_NGINX_FAULT_MODE"))"
 echo pass >"$KDK_NGINX_FAULT_MODE"
+
+CASE=down
+capture "target = http://127.0.0.1:$(free_port)/dav/cdown" "target = $KDK_NGINX_HTTP/dav/cnext"
+check_dir "$(crash_dir "$KDK_NGINX_ROOT/dav/cnext")" \
+  'm["targets"][0]["result"] == "failed" and "Connection refused" in m["targets"][0]["detail"]'
 
 CASE=bad-cert
 capture "target = $KDK_NGINX_HTTPS/dav/cbad ca=$KDK_NGINX_WRONG_CA" "target = $KDK_NGINX_HTTP/dav/cgood"
