@@ -101,6 +101,7 @@ DiskDumpHeader make_disk_dump_header(const DumpInput& in, const KdumpGeometry& g
   h.utsname = in.utsname;
   // makedumpfile takes the crash time from VMCOREINFO CRASHTIME (seconds only).
   h.timestamp_sec = in.timestamp_sec;
+  h.timestamp_usec = in.timestamp_usec;
   h.status = compression_flag(c);
   h.block_size = static_cast<int32_t>(g.block_size);
   h.sub_hdr_size = static_cast<int32_t>(g.sub_hdr_blocks);

@@ -1,0 +1,107 @@
+#include "agent/dump/refilter.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "util/format.h"
+
+namespace kdk::dump {
+
+namespace {
+constexpr size_t kDescWindow = 4096;
+constexpr size_t kMaxDamage = 256;
+using ull = unsigned long long;
+}  // namespace
+
+int refilter_level(const vmcore::KdumpImage& image, int requested) {
+  int old = image.sub_header().dump_level;
+  if (old < 0 || old > kDumpLevelMax) old &= kDumpLevelMax;
+  return requested | old;
+}
+
+RefilterPageFilter::RefilterPageFilter(std::unique_ptr<PageFilter> inner,
+                                       std::shared_ptr<const vmcore::KdumpImage> image)
+    : inner_(std::move(inner)), image_(std::move(image)) {
+  descs_.resize(kDescWindow);
+}
+
+const std::vector<Damage>& RefilterPageFilter::damage() const {
+  merged_ = inner_->damage();
+  merged_.insert(merged_.end(), own_.begin(), own_.end());
+  if (own_more_ != 0) {
+    merged_.push_back({0, 0, format("and %llu more pages with unusable descriptors in the input: not dumped",
+                                    static_cast<ull>(own_more_))});
+  }
+  return merged_;
+}
+
+void RefilterPageFilter::note(uint64_t pfn, const std::string& why) {
+  if (pfn < checked_end_) return;  // seen in an earlier pass over this cycle
+  // Neighbouring bad pages make one entry, named by the first one's reason.
+  if (!own_.empty() && own_.back().end_pfn == pfn) {
+    own_.back().end_pfn = pfn + 1;
+    return;
+  }
+  std::string what = "unusable in the input (first: " + why + "): not dumped";
+  if (own_.size() >= kMaxDamage) {
+    ++own_more_;
+    return;
+  }
+  own_.push_back({pfn, pfn + 1, std::move(what)});
+}
+
+Status RefilterPageFilter::filter(uint64_t start, uint64_t end, PfnBitmap& ram, PfnBitmap& dumpable) {
+  if (auto s = inner_->filter(start, end, ram, dumpable); !s) return s;
+  const vmcore::KdumpImage& k = *image_;
+  // bitmap1 is the input's (copy_1st_bitmap_from_memory), bit for bit.
+  if (auto s = k.read_bitmap(1, start, end, ram.words.data()); !s) return s;
+  held_.reset(start, end);
+  if (auto s = k.read_bitmap(2, start, end, held_.words.data()); !s) return s;
+  for (size_t w = 0; w < dumpable.words.size(); ++w) dumpable.words[w] &= held_.words[w] & ram.words[w];
+  if (auto s = check_descs(held_, dumpable); !s) return s;
+  checked_end_ = std::max(checked_end_, end);
+  return {};
+}
+
+Status RefilterPageFilter::check_descs(const PfnBitmap& held, PfnBitmap& dumpable) {
+  const vmcore::KdumpImage& k = *image_;
+  const uint64_t start = held.start_pfn;
+  // The descriptor number of the cycle's first page held by the input.
+  uint64_t index = k.rank_before_block(std::min(start, k.max_mapnr() - 1));
+  if (start >= k.max_mapnr()) return {};
+  const uint64_t block = start / k.rank_stride() * k.rank_stride();
+  if (block < start) {
+    PfnBitmap head;
+    head.reset(block, start);
+    if (auto s = k.read_bitmap(2, block, start, head.words.data()); !s) return s;
+    for (uint64_t w : head.words) index += static_cast<uint64_t>(std::popcount(w));
+  }
+  uint64_t window_first = 0, window_count = 0;
+  for (size_t w = 0; w < held.words.size(); ++w) {
+    uint64_t bits = held.words[w];
+    while (bits) {
+      const uint64_t pfn = start + w * 64 + static_cast<uint64_t>(std::countr_zero(bits));
+      bits &= bits - 1;
+      const uint64_t i = index++;
+      if (!dumpable.test(pfn)) continue;
+      if (i >= k.readable_descs()) {
+        note(pfn, format("no page descriptor in the input (truncated at %llu bytes)",
+                         static_cast<ull>(k.file_size())));
+        dumpable.clear(pfn);
+        continue;
+      }
+      if (i < window_first || i >= window_first + window_count) {
+        window_count = std::min<uint64_t>(kDescWindow, k.readable_descs() - i);
+        window_first = i;
+        if (auto s = k.read_descs(i, static_cast<size_t>(window_count), descs_.data()); !s) return s;
+      }
+      if (std::string why = k.check_desc(descs_[static_cast<size_t>(i - window_first)], i); !why.empty()) {
+        note(pfn, why);
+        dumpable.clear(pfn);
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace kdk::dump
