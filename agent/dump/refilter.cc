@@ -37,8 +37,8 @@ const std::vector<Damage>& RefilterPageFilter::damage() const {
 
 void RefilterPageFilter::note(uint64_t pfn, const std::string& why) {
   if (pfn < checked_end_) return;  // seen in an earlier pass over this cycle
-  // Neighbouring bad pages make one entry, named by the first one's reason.
-  if (!own_.empty() && own_.back().end_pfn == pfn) {
+  // Bad pages with no good one between make one entry, named by the first one's reason.
+  if (!own_.empty() && bad_run_) {
     own_.back().end_pfn = pfn + 1;
     return;
   }
@@ -48,6 +48,7 @@ void RefilterPageFilter::note(uint64_t pfn, const std::string& why) {
     return;
   }
   own_.push_back({pfn, pfn + 1, std::move(what)});
+  bad_run_ = true;
 }
 
 Status RefilterPageFilter::filter(uint64_t start, uint64_t end, PfnBitmap& ram, PfnBitmap& dumpable) {
@@ -98,6 +99,8 @@ Status RefilterPageFilter::check_descs(const PfnBitmap& held, PfnBitmap& dumpabl
       if (std::string why = k.check_desc(descs_[static_cast<size_t>(i - window_first)], i); !why.empty()) {
         note(pfn, why);
         dumpable.clear(pfn);
+      } else if (pfn >= checked_end_) {
+        bad_run_ = false;
       }
     }
   }

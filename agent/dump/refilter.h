@@ -42,6 +42,7 @@ class RefilterPageFilter final : public PageFilter {
   uint64_t checked_end_ = 0;           // damage is reported once per pfn
   std::vector<Damage> own_;            // bad descriptors
   uint64_t own_more_ = 0;              // ... past the cap
+  bool bad_run_ = false;               // the last page checked was bad
   mutable std::vector<Damage> merged_;
 };
 
