@@ -9,6 +9,8 @@ namespace kdk::dump {
 
 namespace {
 constexpr size_t kDescWindow = 4096;
+// Input bitmap2 read per piece (64 KiB), not per cycle: no third cycle-sized bitmap.
+constexpr uint64_t kPiecePfns = 1 << 19;
 constexpr size_t kMaxDamage = 256;
 using ull = unsigned long long;
 }  // namespace
@@ -56,20 +58,12 @@ Status RefilterPageFilter::filter(uint64_t start, uint64_t end, PfnBitmap& ram, 
   const vmcore::KdumpImage& k = *image_;
   // bitmap1 is the input's (copy_1st_bitmap_from_memory), bit for bit.
   if (auto s = k.read_bitmap(1, start, end, ram.words.data()); !s) return s;
-  held_.reset(start, end);
-  if (auto s = k.read_bitmap(2, start, end, held_.words.data()); !s) return s;
-  for (size_t w = 0; w < dumpable.words.size(); ++w) dumpable.words[w] &= held_.words[w] & ram.words[w];
-  if (auto s = check_descs(held_, dumpable); !s) return s;
-  checked_end_ = std::max(checked_end_, end);
-  return {};
-}
-
-Status RefilterPageFilter::check_descs(const PfnBitmap& held, PfnBitmap& dumpable) {
-  const vmcore::KdumpImage& k = *image_;
-  const uint64_t start = held.start_pfn;
+  if (start >= k.max_mapnr()) {
+    std::fill(dumpable.words.begin(), dumpable.words.end(), 0);
+    return {};
+  }
   // The descriptor number of the cycle's first page held by the input.
-  uint64_t index = k.rank_before_block(std::min(start, k.max_mapnr() - 1));
-  if (start >= k.max_mapnr()) return {};
+  uint64_t index = k.rank_before_block(start);
   const uint64_t block = start / k.rank_stride() * k.rank_stride();
   if (block < start) {
     PfnBitmap head;
@@ -77,11 +71,29 @@ Status RefilterPageFilter::check_descs(const PfnBitmap& held, PfnBitmap& dumpabl
     if (auto s = k.read_bitmap(2, block, start, head.words.data()); !s) return s;
     for (uint64_t w : head.words) index += static_cast<uint64_t>(std::popcount(w));
   }
-  uint64_t window_first = 0, window_count = 0;
+  // The input's bitmap2, a piece at a time: what it did not dump cannot be
+  // dumped, and what it did is dumped only with a usable descriptor.
+  window_count_ = 0;
+  for (uint64_t piece = start; piece < end; piece += kPiecePfns) {
+    const uint64_t piece_end = std::min(end, piece + kPiecePfns);
+    held_.reset(piece, piece_end);
+    if (auto s = k.read_bitmap(2, piece, piece_end, held_.words.data()); !s) return s;
+    const size_t base = static_cast<size_t>((piece - start) / 64);
+    for (size_t w = 0; w < held_.words.size(); ++w) {
+      dumpable.words[base + w] &= held_.words[w] & ram.words[base + w];
+    }
+    if (auto s = check_descs(held_, dumpable, index); !s) return s;
+  }
+  checked_end_ = std::max(checked_end_, end);
+  return {};
+}
+
+Status RefilterPageFilter::check_descs(const PfnBitmap& held, PfnBitmap& dumpable, uint64_t& index) {
+  const vmcore::KdumpImage& k = *image_;
   for (size_t w = 0; w < held.words.size(); ++w) {
     uint64_t bits = held.words[w];
     while (bits) {
-      const uint64_t pfn = start + w * 64 + static_cast<uint64_t>(std::countr_zero(bits));
+      const uint64_t pfn = held.start_pfn + w * 64 + static_cast<uint64_t>(std::countr_zero(bits));
       bits &= bits - 1;
       const uint64_t i = index++;
       if (!dumpable.test(pfn)) continue;
@@ -91,12 +103,12 @@ Status RefilterPageFilter::check_descs(const PfnBitmap& held, PfnBitmap& dumpabl
         dumpable.clear(pfn);
         continue;
       }
-      if (i < window_first || i >= window_first + window_count) {
-        window_count = std::min<uint64_t>(kDescWindow, k.readable_descs() - i);
-        window_first = i;
-        if (auto s = k.read_descs(i, static_cast<size_t>(window_count), descs_.data()); !s) return s;
+      if (i < window_first_ || i >= window_first_ + window_count_) {
+        window_count_ = std::min<uint64_t>(kDescWindow, k.readable_descs() - i);
+        window_first_ = i;
+        if (auto s = k.read_descs(i, static_cast<size_t>(window_count_), descs_.data()); !s) return s;
       }
-      if (std::string why = k.check_desc(descs_[static_cast<size_t>(i - window_first)], i); !why.empty()) {
+      if (std::string why = k.check_desc(descs_[static_cast<size_t>(i - window_first_)], i); !why.empty()) {
         note(pfn, why);
         dumpable.clear(pfn);
       } else if (pfn >= checked_end_) {

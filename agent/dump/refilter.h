@@ -32,13 +32,15 @@ class RefilterPageFilter final : public PageFilter {
 
  private:
   // Clears dumpable pfns whose input descriptor is unusable.
-  Status check_descs(const PfnBitmap& held, PfnBitmap& dumpable);
+  // `index` is the descriptor number of held's first set bit; advanced past its last.
+  Status check_descs(const PfnBitmap& held, PfnBitmap& dumpable, uint64_t& index);
   void note(uint64_t pfn, const std::string& why);
 
   std::unique_ptr<PageFilter> inner_;
   std::shared_ptr<const vmcore::KdumpImage> image_;
-  PfnBitmap held_;                     // the input's bitmap2 for the cycle
+  PfnBitmap held_;                     // the input's bitmap2, one piece of a cycle
   std::vector<PageDesc> descs_;        // a window of input descriptors
+  uint64_t window_first_ = 0, window_count_ = 0;
   uint64_t checked_end_ = 0;           // damage is reported once per pfn
   std::vector<Damage> own_;            // bad descriptors
   uint64_t own_more_ = 0;              // ... past the cap
