@@ -76,12 +76,29 @@ Result<DumpInput> dump_input_from_kdump(const vmcore::VmcoreFile& core, PageSour
   in.vmcoreinfo_offset = k.vmcoreinfo_offset();
   in.vmcoreinfo_size = k.vmcoreinfo_size();
   in.max_mapnr = k.max_mapnr();
-  // An ELF view of the RAM runs, for filters that work from PT_LOADs.
+  // An ELF view: the header of an x86-64 core, a PT_NOTE, and the RAM runs
+  // as PT_LOADs (for ELF output and for filters that work from PT_LOADs).
+  // The direct map's virtual addresses are not in the file: p_vaddr 0, as
+  // for RAM no kernel mapping is known for; readers use p_paddr.
+  in.synthetic_elf = true;
+  const uint8_t ident[16] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
+  std::memcpy(in.ehdr.data(), ident, sizeof ident);
+  auto put16 = [&](size_t at, uint16_t v) { std::memcpy(in.ehdr.data() + at, &v, 2); };
+  put16(16, 4);  // ET_CORE
+  put16(18, core.layout().machine);
+  uint32_t version = 1;
+  std::memcpy(in.ehdr.data() + 20, &version, 4);
+  put16(52, 64);  // e_ehsize
+  put16(54, 56);  // e_phentsize
+  ElfPhdr note;
+  note.type = 4;  // PT_NOTE
+  note.filesz = note.memsz = in.notes.size();
+  in.phdrs.push_back(note);
   for (const auto& seg : core.layout().loads) {
     ElfPhdr h;
     h.type = kPtLoad;
+    h.flags = 7;  // RWX, as kexec-tools describes RAM
     h.paddr = seg.phys_addr;
-    h.vaddr = seg.virt_addr;
     h.filesz = seg.file_size;
     h.memsz = seg.mem_size;
     in.phdrs.push_back(h);

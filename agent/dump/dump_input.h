@@ -59,6 +59,10 @@ struct DumpInput {
   uint64_t vmcoreinfo_size = 0;    // 0 when there is none
   std::array<uint8_t, 64> ehdr{};  // the input's ELF header (ELF output copies it)
   std::vector<ElfPhdr> phdrs;      // all program headers, in file order
+  // The input is not an ELF core (a kdump-compressed file): `ehdr` and
+  // `phdrs` are made up (PT_LOADs from its RAM runs, p_vaddr unknown: 0),
+  // and page bytes come only through `pages`, never from file offsets.
+  bool synthetic_elf = false;
   PageSource* pages = nullptr;
 };
 
