@@ -50,6 +50,7 @@ class VmcorePageReader final : public PageReader {
     }
     return static_cast<const uint8_t*>(scratch);
   }
+  bool available(uint64_t pfn) override { return mem_.available(pfn); }
 
  private:
   vmcore::PhysicalMemory mem_;

@@ -23,6 +23,11 @@ class PageReader {
   // Returns a pointer to page `pfn`: into a mapping, or into `scratch`
   // (page_size bytes) after a copy. Valid until the next call.
   virtual Result<const uint8_t*> read(uint64_t pfn, uint8_t* scratch) = 0;
+  // Whether the input holds page `pfn` (a kdump-compressed input dumped only some).
+  virtual bool available(uint64_t pfn) {
+    (void)pfn;
+    return true;
+  }
 };
 
 class PageSource {

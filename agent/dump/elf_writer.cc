@@ -161,8 +161,9 @@ Status copy_segment(const DumpInput& in, const OutSegment& s, Sink& sink, std::v
 }
 
 // The same for an input that is not an ELF core: page by page through the
-// reader; a page the output excludes but keeps in the file (a short run)
-// is zeros, since such an input may not hold it.
+// reader. A page the output excludes but keeps in the file (a short run)
+// has its bytes when the input holds it, as from an ELF input; zeros when
+// it does not (the input excluded it: nothing else can be written).
 Status copy_segment_pages(const OutSegment& s, uint64_t ps, DumpableCursor& cur, PageReader& reader, Sink& sink,
                           std::vector<uint8_t>& buf, std::vector<uint8_t>& scratch) {
   uint64_t done = 0;
@@ -172,7 +173,7 @@ Status copy_segment_pages(const OutSegment& s, uint64_t ps, DumpableCursor& cur,
     uint64_t pfn = first_pfn + done / ps;
     auto d = cur.dumpable(pfn);
     if (!d) return d.error();
-    if (*d) {
+    if (*d || reader.available(pfn)) {
       auto p = reader.read(pfn, scratch.data());
       if (!p) return p.error();
       std::memcpy(buf.data() + fill, *p, ps);

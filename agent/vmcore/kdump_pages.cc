@@ -46,6 +46,20 @@ class KdumpPages final : public PageBackend {
 
   Status check_present(uint64_t, size_t, const PhysRange&) override { return {}; }
 
+  bool available(uint64_t pfn) override {
+    const KdumpImage& m = *image_;
+    if (pfn >= m.max_mapnr()) return false;
+    const uint64_t stride = m.rank_stride();
+    const uint64_t first = pfn / stride * stride;
+    if (first != block_first_) {
+      block_first_ = kNone;
+      if (!m.read_bitmap(2, first, first + stride, block_.data())) return false;
+      block_first_ = first;
+    }
+    const uint64_t i = pfn - first;
+    return (block_[i / 64] >> (i % 64)) & 1;
+  }
+
  private:
   static constexpr uint64_t kNone = ~0ULL;
 

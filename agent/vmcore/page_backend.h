@@ -34,6 +34,12 @@ class PageBackend {
   // one page of range r) is not what the machine held but a stand-in
   // (ELF: the zeros of a truncated file).
   virtual Status check_present(uint64_t phys, size_t len, const PhysRange& r) = 0;
+  // Whether the input holds the page at all (a kdump input: bitmap2), without
+  // reading it. ELF inputs hold every page of their segments.
+  virtual bool available(uint64_t pfn) {
+    (void)pfn;
+    return true;
+  }
 };
 
 }  // namespace kdk::vmcore

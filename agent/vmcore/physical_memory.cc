@@ -67,6 +67,8 @@ const PhysicalMemory::Range* PhysicalMemory::find(uint64_t pfn) const {
 
 bool PhysicalMemory::is_ram(uint64_t pfn) const { return find(pfn) != nullptr; }
 
+bool PhysicalMemory::available(uint64_t pfn) { return find(pfn) != nullptr && backend_->available(pfn); }
+
 const uint8_t* PhysicalMemory::map_page(uint64_t pfn) {
   const Range* r = find(pfn);
   if (!r) return nullptr;

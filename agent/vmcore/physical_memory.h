@@ -34,6 +34,8 @@ class PhysicalMemory {
 
   // A pfn is RAM when a PT_LOAD segment covers it (makedumpfile's bitmap1).
   bool is_ram(uint64_t pfn) const;
+  // RAM the input holds the bytes of (a kdump input dumped only some).
+  bool available(uint64_t pfn);
 
   // Copies one page. Bytes a segment covers in memory but not in the file
   // (memsz > filesz) read as zero. A pfn outside every segment is an error;
