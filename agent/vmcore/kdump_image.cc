@@ -151,9 +151,11 @@ Result<std::shared_ptr<const KdumpImage>> KdumpImage::open(int fd, const std::st
     }
   }
   if (h.header_version >= 3 && k.size_vmcoreinfo > 0) {
-    int64_t rel = k.offset_vmcoreinfo - k.offset_note;
-    if (!m.notes_.empty() && rel >= 0 && static_cast<uint64_t>(rel) + k.size_vmcoreinfo <= m.notes_.size()) {
-      m.vmcoreinfo_offset_ = static_cast<uint64_t>(rel);
+    // Unsigned arithmetic: both offsets come from the file and may be anything.
+    const uint64_t rel = static_cast<uint64_t>(k.offset_vmcoreinfo) - static_cast<uint64_t>(k.offset_note);
+    if (!m.notes_.empty() && k.offset_vmcoreinfo >= k.offset_note && rel <= m.notes_.size() &&
+        k.size_vmcoreinfo <= m.notes_.size() - rel) {
+      m.vmcoreinfo_offset_ = rel;
       m.vmcoreinfo_size_ = k.size_vmcoreinfo;
     } else {
       problems.push_back(format("VMCOREINFO at offset %lld (%llu bytes) is not inside the note blob at "
