@@ -19,9 +19,11 @@ std::vector<Damage> DamageLog::take() {
   std::lock_guard lock(mu_);
   std::vector<Damage> out = std::move(list_);
   list_.clear();
-  std::sort(out.begin(), out.end(), [](const Damage& a, const Damage& b) { return a.start_pfn < b.start_pfn; });
+  std::sort(out.begin(), out.end(),
+            [](const Damage& a, const Damage& b) { return a.start_pfn < b.start_pfn; });
   if (more_ != 0) {
-    out.push_back({0, 0, format("and %llu more pages that could not be read", static_cast<unsigned long long>(more_))});
+    out.push_back(
+        {0, 0, format("and %llu more pages that could not be read", static_cast<unsigned long long>(more_))});
     more_ = 0;
   }
   return out;

@@ -31,8 +31,9 @@ const std::vector<Damage>& RefilterPageFilter::damage() const {
   merged_ = inner_->damage();
   merged_.insert(merged_.end(), own_.begin(), own_.end());
   if (own_more_ != 0) {
-    merged_.push_back({0, 0, format("and %llu more pages with unusable descriptors in the input: not dumped",
-                                    static_cast<ull>(own_more_))});
+    merged_.push_back({0, 0,
+                       format("and %llu more pages with unusable descriptors in the input: not dumped",
+                              static_cast<ull>(own_more_))});
   }
   return merged_;
 }

@@ -38,13 +38,13 @@ class RefilterPageFilter final : public PageFilter {
 
   std::unique_ptr<PageFilter> inner_;
   std::shared_ptr<const vmcore::KdumpImage> image_;
-  PfnBitmap held_;                     // the input's bitmap2, one piece of a cycle
-  std::vector<PageDesc> descs_;        // a window of input descriptors
+  PfnBitmap held_;               // the input's bitmap2, one piece of a cycle
+  std::vector<PageDesc> descs_;  // a window of input descriptors
   uint64_t window_first_ = 0, window_count_ = 0;
-  uint64_t checked_end_ = 0;           // damage is reported once per pfn
-  std::vector<Damage> own_;            // bad descriptors
-  uint64_t own_more_ = 0;              // ... past the cap
-  bool bad_run_ = false;               // the last page checked was bad
+  uint64_t checked_end_ = 0;  // damage is reported once per pfn
+  std::vector<Damage> own_;   // bad descriptors
+  uint64_t own_more_ = 0;     // ... past the cap
+  bool bad_run_ = false;      // the last page checked was bad
   mutable std::vector<Damage> merged_;
 };
 

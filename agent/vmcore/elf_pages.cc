@@ -16,7 +16,11 @@ namespace {
 class ElfPages final : public PageBackend {
  public:
   ElfPages(int fd, std::string path, uint64_t file_size, uint64_t page_size, uint64_t window_bytes)
-      : fd_(fd), path_(std::move(path)), file_size_(file_size), page_size_(page_size), window_bytes_(window_bytes) {}
+      : fd_(fd),
+        path_(std::move(path)),
+        file_size_(file_size),
+        page_size_(page_size),
+        window_bytes_(window_bytes) {}
   ~ElfPages() override { unmap(); }
 
   const uint8_t* map_page(uint64_t pfn, const PhysRange& r) override;
@@ -87,9 +91,9 @@ Status ElfPages::read_page(uint64_t pfn, const PhysRange& r, uint8_t* out) {
     ssize_t n = ::pread(fd_, dst + done, len - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Error::from_errno(errno, format("read pfn 0x%llx at offset 0x%llx of %s",
-                                             static_cast<unsigned long long>(pfn),
-                                             static_cast<unsigned long long>(offset + done), path_.c_str()));
+      return Error::from_errno(
+          errno, format("read pfn 0x%llx at offset 0x%llx of %s", static_cast<unsigned long long>(pfn),
+                        static_cast<unsigned long long>(offset + done), path_.c_str()));
     }
     if (n == 0) {
       return Error{format("%s ends before pfn 0x%llx (offset 0x%llx)", path_.c_str(),

@@ -70,14 +70,19 @@ struct RunBuilder {
 }  // namespace
 
 InputKind input_kind(const uint8_t* head, size_t n) {
-  if (n >= 4 && std::memcmp(head, "\x7f" "ELF", 4) == 0) return InputKind::elf;
+  if (n >= 4 && std::memcmp(head,
+                            "\x7f"
+                            "ELF",
+                            4) == 0)
+    return InputKind::elf;
   if (n >= 8 && std::memcmp(head, dump::kKdumpSignature, 8) == 0) return InputKind::kdump;
   if (n >= 12 && std::memcmp(head, dump::kFlatSignature, 12) == 0) return InputKind::flattened;
   if (n >= 8 && std::memcmp(head, "DISKDUMP", 8) == 0) return InputKind::diskdump;
   return InputKind::unknown;
 }
 
-Result<std::shared_ptr<const KdumpImage>> KdumpImage::open(int fd, const std::string& path, uint64_t file_size,
+Result<std::shared_ptr<const KdumpImage>> KdumpImage::open(int fd, const std::string& path,
+                                                           uint64_t file_size,
                                                            std::vector<std::string>& problems) {
   std::shared_ptr<KdumpImage> img(new KdumpImage());
   KdumpImage& m = *img;
@@ -99,26 +104,26 @@ Result<std::shared_ptr<const KdumpImage>> KdumpImage::open(int fd, const std::st
   }
   if (h.block_size < static_cast<int32_t>(sizeof(DiskDumpHeader)) || h.block_size > (1 << 20) ||
       (h.block_size & (h.block_size - 1)) != 0) {
-    return Error{format("%s: block_size %d at offset %zu is not a power of two from 512 to 1 MiB", path.c_str(),
-                        h.block_size, offsetof(DiskDumpHeader, block_size))};
+    return Error{format("%s: block_size %d at offset %zu is not a power of two from 512 to 1 MiB",
+                        path.c_str(), h.block_size, offsetof(DiskDumpHeader, block_size))};
   }
   m.block_size_ = static_cast<uint64_t>(h.block_size);
   if (h.sub_hdr_size < 0 || static_cast<uint64_t>(h.sub_hdr_size) > file_size / m.block_size_) {
-    return Error{format("%s: sub_hdr_size %d blocks at offset %zu runs past the end of the file", path.c_str(),
-                        h.sub_hdr_size, offsetof(DiskDumpHeader, sub_hdr_size))};
+    return Error{format("%s: sub_hdr_size %d blocks at offset %zu runs past the end of the file",
+                        path.c_str(), h.sub_hdr_size, offsetof(DiskDumpHeader, sub_hdr_size))};
   }
   if (m.block_size_ + sizeof(KdumpSubHeader) > file_size) {
-    return Error{format("%s: the file ends (at %llu bytes) inside the sub header at offset %llu", path.c_str(),
-                        static_cast<ull>(file_size), static_cast<ull>(m.block_size_))};
+    return Error{format("%s: the file ends (at %llu bytes) inside the sub header at offset %llu",
+                        path.c_str(), static_cast<ull>(file_size), static_cast<ull>(m.block_size_))};
   }
   if (auto s = pread_exact(fd, &m.sub_, sizeof m.sub_, static_cast<off_t>(m.block_size_), path); !s)
     return s.error();
   const KdumpSubHeader& k = m.sub_;
   if (k.split != 0) {
-    return Error{format("%s: a split dump (sub header split = %d, pfns 0x%llx-0x%llx): refiltering one part "
-                        "of a split dump is not supported",
-                        path.c_str(), k.split, static_cast<ull>(k.start_pfn_64),
-                        static_cast<ull>(k.end_pfn_64))};
+    return Error{
+        format("%s: a split dump (sub header split = %d, pfns 0x%llx-0x%llx): refiltering one part "
+               "of a split dump is not supported",
+               path.c_str(), k.split, static_cast<ull>(k.start_pfn_64), static_cast<ull>(k.end_pfn_64))};
   }
   m.max_mapnr_ = h.header_version >= 6 ? k.max_mapnr_64 : h.max_mapnr;
   m.bitmap1_offset_ = (dump::kDiskDumpHeaderBlocks + static_cast<uint64_t>(h.sub_hdr_size)) * m.block_size_;
@@ -130,24 +135,28 @@ Result<std::shared_ptr<const KdumpImage>> KdumpImage::open(int fd, const std::st
                         static_cast<ull>(m.bitmap_bytes_ * 8), static_cast<ull>(m.max_mapnr_))};
   }
   if (m.bitmap1_offset_ > file_size || 2 * m.bitmap_bytes_ > file_size - m.bitmap1_offset_) {
-    return Error{format("%s: the bitmaps at offset %llu (2 x %llu bytes) run past the end of the file (%llu "
-                        "bytes)",
-                        path.c_str(), static_cast<ull>(m.bitmap1_offset_), static_cast<ull>(m.bitmap_bytes_),
-                        static_cast<ull>(file_size))};
+    return Error{
+        format("%s: the bitmaps at offset %llu (2 x %llu bytes) run past the end of the file (%llu "
+               "bytes)",
+               path.c_str(), static_cast<ull>(m.bitmap1_offset_), static_cast<ull>(m.bitmap_bytes_),
+               static_cast<ull>(file_size))};
   }
 
   // Notes (version 4+) and VMCOREINFO (version 3+, inside the notes when
   // makedumpfile wrote them).
   if (h.header_version >= 4 && k.size_note > 0) {
     if (k.offset_note < static_cast<int64_t>(m.block_size_ + sizeof(KdumpSubHeader)) ||
-        k.size_note > kMaxNoteBytes || static_cast<uint64_t>(k.offset_note) + k.size_note > m.bitmap1_offset_) {
-      problems.push_back(format("note blob at offset %lld (%llu bytes) lies outside the sub header blocks "
-                                "(%llu-%llu): the notes are ignored",
-                                static_cast<long long>(k.offset_note), static_cast<ull>(k.size_note),
-                                static_cast<ull>(m.block_size_), static_cast<ull>(m.bitmap1_offset_)));
+        k.size_note > kMaxNoteBytes ||
+        static_cast<uint64_t>(k.offset_note) + k.size_note > m.bitmap1_offset_) {
+      problems.push_back(
+          format("note blob at offset %lld (%llu bytes) lies outside the sub header blocks "
+                 "(%llu-%llu): the notes are ignored",
+                 static_cast<long long>(k.offset_note), static_cast<ull>(k.size_note),
+                 static_cast<ull>(m.block_size_), static_cast<ull>(m.bitmap1_offset_)));
     } else {
       m.notes_.resize(k.size_note);
-      if (auto s = pread_exact(fd, m.notes_.data(), m.notes_.size(), k.offset_note, path); !s) return s.error();
+      if (auto s = pread_exact(fd, m.notes_.data(), m.notes_.size(), k.offset_note, path); !s)
+        return s.error();
     }
   }
   if (h.header_version >= 3 && k.size_vmcoreinfo > 0) {
@@ -158,10 +167,11 @@ Result<std::shared_ptr<const KdumpImage>> KdumpImage::open(int fd, const std::st
       m.vmcoreinfo_offset_ = rel;
       m.vmcoreinfo_size_ = k.size_vmcoreinfo;
     } else {
-      problems.push_back(format("VMCOREINFO at offset %lld (%llu bytes) is not inside the note blob at "
-                                "offset %lld (%llu bytes)",
-                                static_cast<long long>(k.offset_vmcoreinfo), static_cast<ull>(k.size_vmcoreinfo),
-                                static_cast<long long>(k.offset_note), static_cast<ull>(k.size_note)));
+      problems.push_back(
+          format("VMCOREINFO at offset %lld (%llu bytes) is not inside the note blob at "
+                 "offset %lld (%llu bytes)",
+                 static_cast<long long>(k.offset_vmcoreinfo), static_cast<ull>(k.size_vmcoreinfo),
+                 static_cast<long long>(k.offset_note), static_cast<ull>(k.size_note)));
     }
   }
   if (m.vmcoreinfo_size_ == 0 && !m.notes_.empty()) {
@@ -237,23 +247,26 @@ Result<std::shared_ptr<const KdumpImage>> KdumpImage::open(int fd, const std::st
   while (m.rank_.size() * m.rank_stride_ < m.max_mapnr_) m.rank_.push_back(total);
   m.dumpable_ = total;
   if (runs.overflowed) {
-    problems.push_back(format("bitmap1 has more than %zu runs of RAM: holes of up to %llu pages are treated as "
-                              "RAM when classifying (the output's bitmap1 is the input's)",
-                              kMaxRuns, static_cast<ull>(runs.gap)));
+    problems.push_back(
+        format("bitmap1 has more than %zu runs of RAM: holes of up to %llu pages are treated as "
+               "RAM when classifying (the output's bitmap1 is the input's)",
+               kMaxRuns, static_cast<ull>(runs.gap)));
   }
   if (stray != 0) {
-    problems.push_back(format("bitmap2 marks %llu pages dumped that bitmap1 says are not RAM (the first: pfn "
-                              "0x%llx): they are not dumped again",
-                              static_cast<ull>(stray), static_cast<ull>(stray_first)));
+    problems.push_back(
+        format("bitmap2 marks %llu pages dumped that bitmap1 says are not RAM (the first: pfn "
+               "0x%llx): they are not dumped again",
+               static_cast<ull>(stray), static_cast<ull>(stray_first)));
   }
   const uint64_t desc_end = m.desc_offset() + total * sizeof(PageDesc);
   m.readable_descs_ = total;
   if (desc_end > file_size) {
     m.readable_descs_ = (file_size - m.desc_offset()) / sizeof(PageDesc);
-    problems.push_back(format("truncated: the page descriptors end at byte %llu, the file at %llu: %llu of "
-                              "%llu dumped pages have no descriptor",
-                              static_cast<ull>(desc_end), static_cast<ull>(file_size),
-                              static_cast<ull>(total - m.readable_descs_), static_cast<ull>(total)));
+    problems.push_back(
+        format("truncated: the page descriptors end at byte %llu, the file at %llu: %llu of "
+               "%llu dumped pages have no descriptor",
+               static_cast<ull>(desc_end), static_cast<ull>(file_size),
+               static_cast<ull>(total - m.readable_descs_), static_cast<ull>(total)));
   }
   return std::shared_ptr<const KdumpImage>(std::move(img));
 }
@@ -261,7 +274,8 @@ Result<std::shared_ptr<const KdumpImage>> KdumpImage::open(int fd, const std::st
 Status KdumpImage::read_bitmap(int which, uint64_t start, uint64_t end, uint64_t* words) const {
   const size_t nwords = static_cast<size_t>((end - start + 63) / 64);
   std::memset(words, 0, nwords * 8);
-  if (start % 8 != 0) return Error{format("bitmap read at pfn 0x%llx is not byte aligned", static_cast<ull>(start))};
+  if (start % 8 != 0)
+    return Error{format("bitmap read at pfn 0x%llx is not byte aligned", static_cast<ull>(start))};
   uint64_t stop = std::min(end, max_mapnr_);
   if (start >= stop) return {};
   size_t n = static_cast<size_t>((stop - start + 7) / 8);
@@ -276,10 +290,11 @@ Status KdumpImage::read_bitmap(int which, uint64_t start, uint64_t end, uint64_t
 
 Status KdumpImage::read_descs(uint64_t index, size_t count, PageDesc* out) const {
   if (index > readable_descs_ || count > readable_descs_ - index) {
-    return Error{format("%s: page descriptor %llu (+%zu) at offset %llu is past the end of the file (%llu "
-                        "bytes)",
-                        path_.c_str(), static_cast<ull>(index), count,
-                        static_cast<ull>(desc_offset() + index * sizeof(PageDesc)), static_cast<ull>(file_size_))};
+    return Error{
+        format("%s: page descriptor %llu (+%zu) at offset %llu is past the end of the file (%llu "
+               "bytes)",
+               path_.c_str(), static_cast<ull>(index), count,
+               static_cast<ull>(desc_offset() + index * sizeof(PageDesc)), static_cast<ull>(file_size_))};
   }
   return pread_exact(fd_, out, count * sizeof(PageDesc),
                      static_cast<off_t>(desc_offset() + index * sizeof(PageDesc)), path_);
@@ -287,20 +302,23 @@ Status KdumpImage::read_descs(uint64_t index, size_t count, PageDesc* out) const
 
 std::string KdumpImage::check_desc(const PageDesc& d, uint64_t index) const {
   const uint64_t at = desc_offset() + index * sizeof(PageDesc);
-  if (d.offset < 0 || static_cast<uint64_t>(d.offset) > file_size_ || d.size > file_size_ - static_cast<uint64_t>(d.offset)) {
+  if (d.offset < 0 || static_cast<uint64_t>(d.offset) > file_size_ ||
+      d.size > file_size_ - static_cast<uint64_t>(d.offset)) {
     return format("page descriptor at offset %llu: data at %lld (+%u bytes) is outside the file (%llu bytes)",
-                  static_cast<ull>(at), static_cast<long long>(d.offset), d.size, static_cast<ull>(file_size_));
+                  static_cast<ull>(at), static_cast<long long>(d.offset), d.size,
+                  static_cast<ull>(file_size_));
   }
   if (d.size == 0 || d.size > block_size_) {
-    return format("page descriptor at offset %llu: size %u for a %llu-byte page", static_cast<ull>(at), d.size,
-                  static_cast<ull>(block_size_));
+    return format("page descriptor at offset %llu: size %u for a %llu-byte page", static_cast<ull>(at),
+                  d.size, static_cast<ull>(block_size_));
   }
   if ((d.flags & ~kKnownPageFlags) != 0 || std::popcount(d.flags) > 1) {
     return format("page descriptor at offset %llu: unknown compression flags 0x%x", static_cast<ull>(at),
                   d.flags);
   }
   if (d.flags == dump::kCompressedSnappy) {
-    return format("page descriptor at offset %llu: snappy compression is not supported", static_cast<ull>(at));
+    return format("page descriptor at offset %llu: snappy compression is not supported",
+                  static_cast<ull>(at));
   }
   if (d.flags == 0 && d.size != block_size_) {
     return format("page descriptor at offset %llu: an uncompressed page of %u bytes, expected %llu",

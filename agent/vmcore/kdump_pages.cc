@@ -112,7 +112,8 @@ class KdumpPages final : public PageBackend {
     auto d = desc(*index);
     if (!d) return d.error();
     if (std::string why = image_->check_desc(*d, *index); !why.empty()) {
-      return Error{format("pfn 0x%llx in %s: %s", static_cast<ull>(pfn), image_->path().c_str(), why.c_str())};
+      return Error{
+          format("pfn 0x%llx in %s: %s", static_cast<ull>(pfn), image_->path().c_str(), why.c_str())};
     }
     if (auto s = pread_exact(image_->fd(), raw_.data(), d->size, d->offset, image_->path()); !s) return s;
     if (auto s = dump::decompress_page(d->flags, raw_.data(), d->size, out, ps_); !s) {

@@ -121,7 +121,8 @@ TEST_CASE("oracle: refiltering a kdump-compressed file equals makedumpfile's, by
   }
 }
 
-TEST_CASE("oracle: the refiltered pfn set equals a direct dump of the raw vmcore", "[dump][oracle][refilter]") {
+TEST_CASE("oracle: the refiltered pfn set equals a direct dump of the raw vmcore",
+          "[dump][oracle][refilter]") {
   for (const char* vmcore : fixtures()) {
     kdk::dump::test::TempDir dir;
     for (int level : {17, 31}) {
@@ -150,7 +151,8 @@ TEST_CASE("oracle: the refiltered pfn set equals a direct dump of the raw vmcore
   }
 }
 
-TEST_CASE("oracle: ELF output from a kdump-compressed input reads back in libkdumpfile", "[dump][oracle][refilter]") {
+TEST_CASE("oracle: ELF output from a kdump-compressed input reads back in libkdumpfile",
+          "[dump][oracle][refilter]") {
   if (!have_makedumpfile()) return;
   if (run("/usr/bin/python3 -c 'import kdumpfile' >/dev/null 2>&1") != 0) {
     WARN("python3-libkdumpfile not installed: skipping");
@@ -188,7 +190,8 @@ TEST_CASE("oracle: ELF output from a kdump-compressed input reads back in libkdu
       FileSink dsink(dfd->get(), direct);
       REQUIRE(dump_vmcore(*raw, o, dsink).ok());
     }
-    const std::string check = std::string("/usr/bin/python3 ") + KDK_SOURCE_DIR + "/tests/dump/libkdumpfile_check.py ";
+    const std::string check =
+        std::string("/usr/bin/python3 ") + KDK_SOURCE_DIR + "/tests/dump/libkdumpfile_check.py ";
     (void)run(check + out + " " + vmcore + " | tail -1 > " + dir.file("ours.txt"));
     (void)run(check + direct + " " + vmcore + " | tail -1 > " + dir.file("direct.txt"));
     auto a = kdk::read_file(dir.file("ours.txt"));

@@ -30,8 +30,8 @@ std::string make_input(FakeDump& f, int level, Compression c, const std::string&
 }
 
 kdk::Result<DumpStats> refilter(const std::string& in, const std::string& out, int level, Compression c,
-                           DumpFormat format = DumpFormat::kdump, uint64_t memory = 64ULL << 20,
-                           unsigned threads = 1) {
+                                DumpFormat format = DumpFormat::kdump, uint64_t memory = 64ULL << 20,
+                                unsigned threads = 1) {
   auto core = VmcoreFile::open(in);
   if (!core) return core.error();
   DumpOptions o;
@@ -328,7 +328,8 @@ TEST_CASE("a truncated kdump input: pages whose bytes are gone are left out, the
   }
 }
 
-TEST_CASE("ELF output from a kdump-compressed input: PT_LOADs from its RAM, pages it holds", "[dump][refilter]") {
+TEST_CASE("ELF output from a kdump-compressed input: PT_LOADs from its RAM, pages it holds",
+          "[dump][refilter]") {
   FakeDump f;
   auto in = make_input(f, 1, Compression::lzo);
   auto out = f.dir.file("out.elf");
