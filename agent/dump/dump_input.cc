@@ -77,6 +77,7 @@ Result<DumpInput> dump_input_from_kdump(const vmcore::VmcoreFile& core, PageSour
   in.vmcoreinfo_offset = k.vmcoreinfo_offset();
   in.vmcoreinfo_size = k.vmcoreinfo_size();
   in.max_mapnr = k.max_mapnr();
+  in.eraseinfo = k.eraseinfo();
   // An ELF view: the header of an x86-64 core, a PT_NOTE, and the RAM runs
   // as PT_LOADs (for ELF output and for filters that work from PT_LOADs).
   // The direct map's virtual addresses are not in the file: p_vaddr 0, as

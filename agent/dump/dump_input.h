@@ -68,6 +68,9 @@ struct DumpInput {
   // `phdrs` are made up (PT_LOADs from its RAM runs, p_vaddr unknown: 0),
   // and page bytes come only through `pages`, never from file offsets.
   bool synthetic_elf = false;
+  // A refiltered kdump input's erase information, appended after the pages
+  // (makedumpfile's write_kdump_eraseinfo); empty otherwise.
+  std::vector<uint8_t> eraseinfo;
   PageSource* pages = nullptr;
 };
 

@@ -187,6 +187,22 @@ Result<std::shared_ptr<const KdumpImage>> KdumpImage::open(int fd, const std::st
     }
   }
 
+  if (h.header_version >= 5 && k.size_eraseinfo > 0) {
+    if (k.offset_eraseinfo < 0 || k.size_eraseinfo > kMaxNoteBytes ||
+        static_cast<uint64_t>(k.offset_eraseinfo) > file_size ||
+        k.size_eraseinfo > file_size - static_cast<uint64_t>(k.offset_eraseinfo)) {
+      problems.push_back(
+          format("erase information at offset %lld (%llu bytes) is outside the file (%llu bytes): "
+                 "not carried over",
+                 static_cast<long long>(k.offset_eraseinfo), static_cast<ull>(k.size_eraseinfo),
+                 static_cast<ull>(file_size)));
+    } else {
+      m.eraseinfo_.resize(k.size_eraseinfo);
+      if (auto s = pread_exact(fd, m.eraseinfo_.data(), m.eraseinfo_.size(), k.offset_eraseinfo, path); !s)
+        return s.error();
+    }
+  }
+
   // One streaming pass over both bitmaps: RAM runs, the bitmap2 rank per
   // block, the number of dumped pages.
   m.rank_stride_ = m.block_size_ * 8;

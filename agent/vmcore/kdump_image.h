@@ -62,6 +62,10 @@ class KdumpImage {
 
   const std::vector<PfnRun>& ram_runs() const { return runs_; }
 
+  // The erase information (version 5+: what `makedumpfile --config` erased),
+  // which a refiltered dump carries over; empty when there is none.
+  const std::vector<uint8_t>& eraseinfo() const { return eraseinfo_; }
+
   // Bits [start, end) of bitmap 1 or 2 into `words` (bit i of word i / 64
   // is pfn start + i), zero past max_mapnr. `start` must be a multiple of 8.
   Status read_bitmap(int which, uint64_t start, uint64_t end, uint64_t* words) const;
@@ -96,6 +100,7 @@ class KdumpImage {
   uint64_t vmcoreinfo_offset_ = 0;
   uint64_t vmcoreinfo_size_ = 0;
   std::vector<PfnRun> runs_;
+  std::vector<uint8_t> eraseinfo_;
   uint64_t rank_stride_ = 0;
   std::vector<uint64_t> rank_;
 };

@@ -365,3 +365,40 @@ TEST_CASE("ELF output from a kdump-compressed input: PT_LOADs from its RAM, page
     CHECK(stats->zero_pages > 0);
   }
 }
+
+TEST_CASE("a refilter carries the input's erase information over, after the pages", "[dump][refilter]") {
+  FakeDump f;
+  auto in = make_input(f, 1, Compression::zstd);
+  // Erase information at the end of the input, as makedumpfile --config writes it.
+  const std::string erase = "erase jiffies size 8\nerase init_task.comm size 16\n";
+  uint64_t at = 0;
+  {
+    auto fd = kdk::open_fd(in, O_RDWR);
+    REQUIRE(fd.ok());
+    at = static_cast<uint64_t>(::lseek(fd->get(), 0, SEEK_END));
+    REQUIRE(::pwrite(fd->get(), erase.data(), erase.size(), static_cast<off_t>(at)) ==
+            static_cast<ssize_t>(erase.size()));
+  }
+  int64_t off = static_cast<int64_t>(at);
+  uint64_t size = erase.size();
+  patch(in, 4096 + offsetof(KdumpSubHeader, offset_eraseinfo), &off, 8);
+  patch(in, 4096 + offsetof(KdumpSubHeader, size_eraseinfo), &size, 8);
+  for (auto format : {DumpFormat::kdump, DumpFormat::flat}) {
+    auto out = f.dir.file(format == DumpFormat::flat ? "out.flat" : "out");
+    auto stats = refilter(in, out, 31, Compression::lzo, format);
+    REQUIRE(stats.ok());
+    std::string regular = out;
+    if (format == DumpFormat::flat) {
+      regular = f.dir.file("rebuilt");
+      REQUIRE(run_reassemble(out, regular).ok());
+    }
+    auto r = KdumpReader::open(regular);
+    REQUIRE(r.ok());
+    const auto& k = r->sub_header();
+    CHECK(k.size_eraseinfo == erase.size());
+    CHECK(static_cast<uint64_t>(k.offset_eraseinfo) == stats->file_size - erase.size());
+    auto bytes = slurp(regular);
+    REQUIRE(bytes.size() == stats->file_size);
+    CHECK(std::string(bytes.end() - static_cast<long>(erase.size()), bytes.end()) == erase);
+  }
+}
