@@ -11,7 +11,7 @@ bool g_caller_id = false;
 Subcommand make_dmesg() {
   return {65,
           {"dmesg",
-           "Print the crashed kernel's log from a vmcore (/proc/vmcore or an ELF vmcore file), line for line "
+           "Print the crashed kernel's log from a vmcore (/proc/vmcore, an ELF vmcore or a kdump-compressed file), line for line "
            "as makedumpfile --dump-dmesg writes it.",
            "VMCORE",
            {{"output", 'o', "FILE", "write the log to FILE (default: standard output)", &g_output},

@@ -43,8 +43,9 @@ Subcommand make_dump() {
   return {
       60,
       {"dump",
-       "Filter and compress a vmcore (/proc/vmcore or an ELF vmcore file) into makedumpfile's formats. "
-       "OUTPUT '-' writes the flattened format to stdout.",
+       "Filter and compress a vmcore (/proc/vmcore, an ELF vmcore file, or a kdump-compressed file to "
+       "refilter at a higher level) into makedumpfile's formats. OUTPUT '-' writes the flattened format to "
+       "stdout.",
        "INPUT OUTPUT",
        {{"dump-level", 'd', "LEVEL",
          "pages to exclude, makedumpfile's -d bits: 1 zero, 2 cache, 4 cache "

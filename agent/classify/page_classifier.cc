@@ -358,6 +358,9 @@ Result<std::unique_ptr<PageClassifier>> make_page_filter(const vmcore::VmcoreFil
   }
   RamLayout ram = RamLayout::from_loads(core.layout().loads, phys.page_size());
   uint64_t max_pfn = ram.max_pfn;
+  // A kdump-compressed input (refiltering) keeps its own max_mapnr, which
+  // may lie past its last RAM page; makedumpfile lowers it the same way.
+  if (core.kdump()) max_pfn = core.kdump()->max_mapnr();
   std::unique_ptr<kernel::StructPageSource> source;
   std::string problem;
   auto layout = kernel::PageLayout::from_vmcoreinfo(core.info());

@@ -22,6 +22,7 @@ Result<KernelLog> read_vmcore_kernel_log(const std::string& vmcore_path, const R
   if (!core) return core.error();
   uint64_t page_size = core->info().number("PAGESIZE").value_or(4096);
   if (page_size == 0) page_size = 4096;
+  if (core->kdump()) page_size = core->kdump()->block_size();  // a kdump-compressed file's pages
   auto phys = vmcore::PhysicalMemory::create(*core, page_size);
   if (!phys) return phys.error().within(vmcore_path);
   return read_vmcore_kernel_log(*core, *phys, options);

@@ -10,7 +10,9 @@
 
 #include "agent/arch/kernel_memory_factory.h"
 #include "agent/classify/page_classifier.h"
+#include "agent/dump/damage_log.h"
 #include "agent/dump/elf_writer.h"
+#include "agent/dump/refilter.h"
 #include "agent/kernel/utsname.h"
 #include "agent/dump/kdump_writer.h"
 #include "agent/dump/ram_filter.h"
@@ -72,11 +74,27 @@ Result<std::unique_ptr<PageFilter>> make_dump_filter(const vmcore::VmcoreFile& c
 
 Result<DumpStats> dump_vmcore(const vmcore::VmcoreFile& core, const DumpOptions& o, Sink& sink) {
   VmcorePageSource pages(core, vmcore_page_size(core));
+  DamageLog read_damage;
+  int level = o.dump_level;
+  if (core.kdump()) {
+    // makedumpfile refuses -E here; we write ELF from the made-up program
+    // headers (dump_input_from_kdump) and the input's pages.
+    level = refilter_level(*core.kdump(), o.dump_level);
+    if (level != o.dump_level && !o.quiet) {
+      log::info("dump level is %d: %s was written at dump level %d", level, core.path().c_str(),
+                core.kdump()->sub_header().dump_level);
+    }
+    // The input's own pages may be damaged: keep going, record them.
+    pages.keep_going(&read_damage);
+  }
   auto in = dump_input_from_vmcore(core, pages);
   if (!in) return in.error();
   KernelModel model;
-  auto filter = make_dump_filter(core, *in, o.dump_level, model);
+  auto filter = make_dump_filter(core, *in, level, model);
   if (!filter) return filter.error();
+  if (core.kdump()) {
+    *filter = std::make_unique<RefilterPageFilter>(std::move(*filter), core.kdump());
+  }
   if (model.memory) {
     // The header's utsname is the kernel's own (init_uts_ns), as makedumpfile copies it.
     if (auto uts = kernel::read_utsname(*model.memory, core.info())) {
@@ -87,7 +105,7 @@ Result<DumpStats> dump_vmcore(const vmcore::VmcoreFile& core, const DumpOptions&
     }
   }
   WriteOptions w;
-  w.dump_level = o.dump_level;
+  w.dump_level = level;
   w.compression = o.compression;
   w.threads = o.threads ? o.threads : online_cpus();
   w.memory_bytes = o.memory_bytes;
@@ -98,12 +116,15 @@ Result<DumpStats> dump_vmcore(const vmcore::VmcoreFile& core, const DumpOptions&
   if (!stats) return stats.error();
   stats->excluded = (*filter)->counts();
   stats->damage = (*filter)->damage();
-  for (const auto& d : (*filter)->damage()) {
+  for (auto& d : read_damage.take()) stats->damage.push_back(std::move(d));
+  for (const auto& d : stats->damage) {
     log::warn("damage at pfns 0x%llx-0x%llx: %s", static_cast<unsigned long long>(d.start_pfn),
               static_cast<unsigned long long>(d.end_pfn), d.what.c_str());
   }
   if (auto s = sink.finish(); !s) return s.error();
-  log_stats(o, *stats, in->page_size);
+  DumpOptions shown = o;
+  shown.dump_level = level;
+  log_stats(shown, *stats, in->page_size);
   return stats;
 }
 

@@ -26,7 +26,7 @@ enum class DumpFormat {
 Result<DumpFormat> parse_dump_format(const std::string& name);
 
 struct DumpOptions {
-  std::string input;   // /proc/vmcore or an ELF vmcore file
+  std::string input;   // /proc/vmcore, an ELF vmcore file, or a kdump-compressed file (refiltered)
   std::string output;  // a file; "-" = stdout (always flattened)
   DumpFormat format = DumpFormat::kdump;
   int dump_level = 31;
@@ -40,7 +40,9 @@ struct DumpOptions {
 Status run_dump(const DumpOptions& options);
 
 // What the capture sequence calls: the vmcore in `options.format` (kdump or
-// elf; flat means kdump) to `sink` — a FileSink for a seekable target, a
+// elf; flat means kdump) to `sink`. A kdump-compressed `core` is refiltered:
+// its pages at the level options.dump_level | its own level (kdump or flat
+// output only; see agent/dump/refilter.h) — a FileSink for a seekable target, a
 // FlatSink for a stream. The caller finishes nothing: this calls
 // sink.finish() on success.
 Result<DumpStats> dump_vmcore(const vmcore::VmcoreFile& core, const DumpOptions& options, Sink& sink);

@@ -160,6 +160,36 @@ Status copy_segment(const DumpInput& in, const OutSegment& s, Sink& sink, std::v
   return {};
 }
 
+// The same for an input that is not an ELF core: page by page through the
+// reader. A page the output excludes but keeps in the file (a short run)
+// has its bytes when the input holds it, as from an ELF input; zeros when
+// it does not (the input excluded it: nothing else can be written).
+Status copy_segment_pages(const OutSegment& s, uint64_t ps, DumpableCursor& cur, PageReader& reader, Sink& sink,
+                          std::vector<uint8_t>& buf, std::vector<uint8_t>& scratch) {
+  uint64_t done = 0;
+  size_t fill = 0;
+  const uint64_t first_pfn = s.phdr.paddr / ps;
+  while (done < s.phdr.filesz) {
+    uint64_t pfn = first_pfn + done / ps;
+    auto d = cur.dumpable(pfn);
+    if (!d) return d.error();
+    if (*d || reader.available(pfn)) {
+      auto p = reader.read(pfn, scratch.data());
+      if (!p) return p.error();
+      std::memcpy(buf.data() + fill, *p, ps);
+    } else {
+      std::memset(buf.data() + fill, 0, ps);
+    }
+    fill += ps;
+    done += ps;
+    if (fill + ps > buf.size() || done >= s.phdr.filesz) {
+      if (auto st = sink.write_at(s.phdr.offset + done - fill, buf.data(), fill); !st) return st;
+      fill = 0;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<DumpStats> write_elf(const DumpInput& in, PageFilter& filter, const WriteOptions& opt, Sink& sink) {
@@ -196,6 +226,10 @@ Result<DumpStats> write_elf(const DumpInput& in, PageFilter& filter, const Write
     return Error{
         format("%zu program headers need ELF extended numbering, which is not supported", segs.size() + 1)};
   }
+  // Made-up program headers know no virtual addresses: 0 stays 0.
+  if (in.synthetic_elf) {
+    for (auto& o : segs) o.phdr.vaddr = 0;
+  }
   stats.elf_segments = segs.size();
   stats.dumpable_pages = dumped;
   stats.zero_pages = cur.zero_pages();
@@ -223,9 +257,25 @@ Result<DumpStats> write_elf(const DumpInput& in, PageFilter& filter, const Write
   Progress progress(opt.quiet, opt.progress_label);
   std::vector<uint8_t> buf(kDataBufferBytes);
   uint64_t copied = 0, total = rel;
+  std::unique_ptr<PageReader> page_reader;
+  std::vector<uint8_t> scratch;
+  if (in.synthetic_elf) {
+    auto r = in.pages->open_reader();
+    if (!r) return r.error();
+    page_reader = std::move(*r);
+    scratch.resize(ps);
+  }
   for (const auto& s : segs) {
     if (s.phdr.filesz == 0) continue;
-    if (auto st = copy_segment(in, s, sink, buf); !st) return st.error();
+    if (in.synthetic_elf) {
+      if (s.phdr.paddr % ps != 0 || s.phdr.filesz % ps != 0) {
+        return Error{format("%s: segment at 0x%llx is not made of whole pages", in.path.c_str(),
+                            static_cast<unsigned long long>(s.phdr.paddr))};
+      }
+      if (auto st = copy_segment_pages(s, ps, cur, *page_reader, sink, buf, scratch); !st) return st.error();
+    } else if (auto st = copy_segment(in, s, sink, buf); !st) {
+      return st.error();
+    }
     copied += s.phdr.filesz;
     progress.update(copied / ps, total / ps, ps);
   }

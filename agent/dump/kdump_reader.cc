@@ -100,8 +100,9 @@ Result<KdumpReader> KdumpReader::open(const std::string& path) {
 
 std::string KdumpReader::vmcoreinfo() const {
   if (sub_.size_vmcoreinfo == 0 || notes_.empty()) return {};
-  int64_t rel = sub_.offset_vmcoreinfo - sub_.offset_note;
-  if (rel < 0 || static_cast<uint64_t>(rel) + sub_.size_vmcoreinfo > notes_.size()) return {};
+  if (sub_.offset_vmcoreinfo < sub_.offset_note) return {};
+  const uint64_t rel = static_cast<uint64_t>(sub_.offset_vmcoreinfo) - static_cast<uint64_t>(sub_.offset_note);
+  if (rel > notes_.size() || sub_.size_vmcoreinfo > notes_.size() - rel) return {};
   return std::string(reinterpret_cast<const char*>(notes_.data()) + rel, sub_.size_vmcoreinfo);
 }
 

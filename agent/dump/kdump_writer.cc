@@ -101,6 +101,7 @@ DiskDumpHeader make_disk_dump_header(const DumpInput& in, const KdumpGeometry& g
   h.utsname = in.utsname;
   // makedumpfile takes the crash time from VMCOREINFO CRASHTIME (seconds only).
   h.timestamp_sec = in.timestamp_sec;
+  h.timestamp_usec = in.timestamp_usec;
   h.status = compression_flag(c);
   h.block_size = static_cast<int32_t>(g.block_size);
   h.sub_hdr_size = static_cast<int32_t>(g.sub_hdr_blocks);
@@ -259,6 +260,16 @@ Result<DumpStats> write_kdump(const DumpInput& in, PageFilter& filter, const Wri
   filter.counts().dumped = count;
   progress.finish(count, ps);
   stats.file_size = out.data_end();
+  if (!in.eraseinfo.empty()) {
+    // After the pages, and the sub header pointed at it (written again).
+    const uint64_t at = stats.file_size;
+    if (auto s = sink.write_at(at, in.eraseinfo.data(), in.eraseinfo.size()); !s) return s.error();
+    KdumpSubHeader k = make_sub_header(in, g, opt.dump_level);
+    k.offset_eraseinfo = static_cast<int64_t>(at);
+    k.size_eraseinfo = in.eraseinfo.size();
+    if (auto s = sink.write_at(ps, &k, sizeof k); !s) return s.error();
+    stats.file_size += in.eraseinfo.size();
+  }
   return stats;
 }
 

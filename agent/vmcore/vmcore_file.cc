@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "util/format.h"
 
@@ -23,7 +25,67 @@ Result<VmcoreFile> VmcoreFile::open(const std::string& path) {
   struct stat st;
   if (::fstat(v.fd_.get(), &st) != 0) return Error::from_errno(errno, "stat " + path);
   v.size_ = static_cast<uint64_t>(st.st_size);
+  // /proc/vmcore is always ELF; files say what they are in their first bytes.
+  uint8_t head[16] = {};
+  size_t have = static_cast<size_t>(std::min<uint64_t>(sizeof head, v.size_));
+  if (have > 0) {
+    if (auto s = pread_exact(v.fd_.get(), head, have, 0, path); !s) return s.error();
+  }
+  Status opened;
+  switch (input_kind(head, have)) {
+    case InputKind::kdump:
+      opened = v.open_kdump();
+      break;
+    case InputKind::flattened:
+      return Error{path + ": a flattened dump (makedumpfile -F or kdumpkit --format flat); make it a regular "
+                          "file first: kdumpkit reassemble " + path + " OUTPUT"};
+    case InputKind::diskdump:
+      return Error{path + ": a \"DISKDUMP\" file (the old diskdump format) is not supported"};
+    default:
+      opened = v.open_elf();
+  }
+  if (!opened) return opened.error();
+  return v;
+}
 
+Status VmcoreFile::open_kdump() {
+  auto img = KdumpImage::open(fd_.get(), path_, size_, problems_);
+  if (!img) return img.error();
+  kdump_ = *img;
+  const KdumpImage& k = *kdump_;
+  const uint64_t ps = k.block_size();
+  // The machine, as an ELF core would name it (only x86-64 is translated).
+  if (std::strncmp(k.header().utsname.machine, "x86_64", sizeof k.header().utsname.machine) == 0)
+    layout_.machine = 62;
+  for (const auto& r : k.ram_runs()) {
+    LoadSegment seg;
+    seg.phys_addr = r.first * ps;
+    seg.virt_addr = ~0ULL;  // unknown: the kernel's page tables translate
+    seg.file_size = seg.mem_size = (r.end - r.first) * ps;
+    layout_.loads.push_back(seg);
+  }
+  notes_ = k.notes();
+  if (!notes_.empty()) layout_.notes.push_back({static_cast<uint64_t>(k.sub_header().offset_note), notes_.size()});
+  std::vector<Note> notes;
+  if (auto walked = walk_notes(notes_, notes); !walked) {
+    problems_.push_back(format("note blob at file offset %lld: %s; the notes after it are ignored",
+                               static_cast<long long>(k.sub_header().offset_note),
+                               walked.error().message.c_str()));
+  }
+  for (const auto& n : notes) {
+    if (n.name == "CORE" && n.type == kNtPrstatus) ++cpus_;
+  }
+  if (k.vmcoreinfo_size() != 0) {
+    info_ = VmcoreInfo::parse(std::string_view(reinterpret_cast<const char*>(notes_.data()) + k.vmcoreinfo_offset(),
+                                               k.vmcoreinfo_size()));
+  }
+  if (info_.size() == 0) problems_.push_back("no VMCOREINFO: the kernel's layout is unknown");
+  return {};
+}
+
+Status VmcoreFile::open_elf() {
+  VmcoreFile& v = *this;
+  const std::string& path = path_;
   uint8_t ehdr[kElfHeaderSize];
   if (v.size_ < sizeof ehdr) {
     return Error{format("%s: %llu bytes is too small for an ELF core", path.c_str(),
@@ -86,7 +148,7 @@ Result<VmcoreFile> VmcoreFile::open(const std::string& path) {
                                  static_cast<unsigned long long>(seg.missing_bytes),
                                  static_cast<unsigned long long>(seg.phys_addr)));
   }
-  return v;
+  return {};
 }
 
 }  // namespace kdk::vmcore

@@ -1,12 +1,19 @@
-// An open ELF vmcore (/proc/vmcore or a saved file): its layout, notes and
-// VMCOREINFO, read once at open.
+// An open dump input: an ELF vmcore (/proc/vmcore or a saved file), or a
+// kdump-compressed file (makedumpfile's format, to refilter or read). Its
+// layout, notes and VMCOREINFO are read once at open. A kdump-compressed
+// file is presented the same way: its RAM (bitmap1 runs) as PT_LOADs
+// without virtual addresses, its sub header's notes, the machine from the
+// header's utsname; kdump() then gives the file itself.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "agent/vmcore/elf_core.h"
+#include "agent/vmcore/kdump_image.h"
 #include "agent/vmcore/vmcoreinfo.h"
 #include "util/fd.h"
 #include "util/result.h"
@@ -15,6 +22,8 @@ namespace kdk::vmcore {
 
 class VmcoreFile {
  public:
+  // Tells the kinds apart by their first bytes; a flattened stream
+  // (makedumpfile -F) is refused with the way to make it a regular file.
   static Result<VmcoreFile> open(const std::string& path);
 
   const std::string& path() const { return path_; }
@@ -30,7 +39,13 @@ class VmcoreFile {
   // truncated file. One line each; empty for a sound vmcore.
   const std::vector<std::string>& problems() const { return problems_; }
 
+  // The kdump-compressed file this input is, or null for an ELF core.
+  const std::shared_ptr<const KdumpImage>& kdump() const { return kdump_; }
+
  private:
+  Status open_elf();
+  Status open_kdump();
+
   std::string path_;
   UniqueFd fd_;
   uint64_t size_ = 0;
@@ -39,6 +54,7 @@ class VmcoreFile {
   VmcoreInfo info_;
   int cpus_ = 0;
   std::vector<std::string> problems_;
+  std::shared_ptr<const KdumpImage> kdump_;
 };
 
 }  // namespace kdk::vmcore

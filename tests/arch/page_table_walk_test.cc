@@ -189,4 +189,14 @@ TEST_CASE("x86-64 layout from VMCOREINFO and PT_LOADs", "[arch][x86_64]") {
   CHECK(l->direct_map_bytes == 0);
 
   CHECK_FALSE(derive_layout(vmcore::VmcoreInfo::parse("PAGESIZE=4096\n"), loads).ok());
+
+  // A negative phys_base (the busy fixture's: the image below its link
+  // address), with no PT_LOAD to fall back on (an input made from a
+  // kdump-compressed file has no virtual addresses).
+  auto negative = vmcore::VmcoreInfo::parse(
+      "SYMBOL(init_top_pgt)=ffffffffa8610000\nNUMBER(phys_base)=-316669952\nKERNELOFFSET=25c00000\n");
+  l = derive_layout(negative, {{0x100000, 0, 0, 0x1000, 0x1000}});
+  REQUIRE(l.ok());
+  CHECK(l->phys_base == static_cast<uint64_t>(-316669952LL));
+  CHECK(l->top_table_phys == 0x28610000 - 316669952ULL);
 }

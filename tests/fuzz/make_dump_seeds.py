@@ -33,7 +33,7 @@ def kdump(max_mapnr, dumped, compress=False, version=6, info=b"OSRELEASE=6.1.0\n
     header += struct.pack("<qqIiiIIIIIIi", 1700000000, 0, 0, BLOCK, sub_blocks, 2 * bitmap_bytes // BLOCK,
                           max_mapnr, 0, 0, 0, 0, 1)
     header = bytes(header).ljust(BLOCK, b"\0")
-    note_at = 2 * BLOCK + 104
+    note_at = BLOCK + 104  # the sub header is block 1; the notes follow it
     sub = struct.pack("<QiiQQqQqQqQQQQ", 0, 31, 0, 0, 0, note_at + 24, len(info), note_at, len(note), 0, 0,
                       0, 0, max_mapnr)
     sub = (sub + note).ljust(sub_blocks * BLOCK, b"\0")

@@ -11,6 +11,13 @@ Result<std::unique_ptr<X86_64KernelMemory>> X86_64KernelMemory::create(const vmc
                                                                        vmcore::PhysicalMemory& phys) {
   auto layout = derive_layout(core.info(), core.layout().loads);
   if (!layout) return layout.error();
+  if (core.kdump()) {
+    // A kdump-compressed input states phys_base in its sub header, which
+    // makedumpfile takes over whatever else it could derive.
+    uint64_t pb = core.kdump()->sub_header().phys_base;
+    layout->top_table_phys = layout->top_table_phys - layout->phys_base + pb;
+    layout->phys_base = pb;
+  }
   return std::make_unique<X86_64KernelMemory>(*layout, phys);
 }
 

@@ -21,8 +21,10 @@ Result<Layout> derive_layout(const vmcore::VmcoreInfo& info, const std::vector<v
   l.levels = info.number("NUMBER(pgtable_l5_enabled)").value_or(0) != 0 ? 5 : 4;
   l.sme_mask = info.number("NUMBER(sme_mask)").value_or(0);
 
-  if (auto pb = info.number("NUMBER(phys_base)")) {
-    l.phys_base = *pb;
+  // Decimal and possibly negative (the image below its link address):
+  // the same bits as the kernel's unsigned long.
+  if (auto pb = info.signed_number("NUMBER(phys_base)")) {
+    l.phys_base = static_cast<uint64_t>(*pb);
   } else {
     // Older kernels: the PT_LOAD of the kernel text says where it is.
     for (const auto& seg : loads) {
