@@ -240,7 +240,7 @@ TargetResult save_to_filesystem(CaptureContext& ctx, const config::Target& targe
   auto failed = [](const std::string& why) { return TargetResult{TargetResult::kFailed, why}; };
   if (!mounted) return failed(mounted.error().message);
   CaptureMetadata& m = ctx.metadata;
-  reset_attempt(m);
+  m.start_attempt();
   if (auto removed = prune_crash_directories(mounted->root(), ctx.config.keep)) {
     m.retention_removed = *removed;
     for (const auto& r : *removed) log::info("keep = %d: removed %s", ctx.config.keep, r.c_str());
@@ -435,15 +435,6 @@ void record_dump_stats(CaptureContext& ctx, const dump::DumpOptions& o, const du
     ctx.metadata.damage.push_back(format("pfns 0x%llx-0x%llx: %s", static_cast<unsigned long long>(dmg.start_pfn),
                                          static_cast<unsigned long long>(dmg.end_pfn), dmg.what.c_str()));
   }
-}
-
-void reset_attempt(CaptureMetadata& m) {
-  m.files.clear();
-  m.space = SpaceCheck{};
-  m.has_dump_summary = false;
-  m.complete = false;
-  m.incomplete_reason.clear();
-  m.retention_removed.clear();
 }
 
 std::string crash_directory_name(const std::string& host, int64_t crash_time) {

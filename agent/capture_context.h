@@ -53,8 +53,6 @@ Result<dump::DumpOptions> engine_options(const CaptureContext& ctx, int level);
 void record_dump_stats(CaptureContext& ctx, const dump::DumpOptions& options, const dump::DumpStats& stats);
 // Copies the vmcore byte for byte (dump_format = raw), logging progress.
 Status copy_vmcore(const vmcore::VmcoreFile& core, ByteWriter& out, const targets::Clock& clock);
-// Clears the per-target parts of the metadata before a new attempt.
-void reset_attempt(CaptureMetadata& m);
 
 // A network target (http, https, s3): the crash directory uploaded.
 TargetResult save_to_store(CaptureContext& ctx, const config::Target& target, const config::NetworkTarget& where);

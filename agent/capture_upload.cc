@@ -127,7 +127,7 @@ TargetResult save_to_store(CaptureContext& ctx, const config::Target& target, co
   if (!opened) return failed(opened.error().message);
   targets::CrashStore& store = **opened;
   CaptureMetadata& m = ctx.metadata;
-  reset_attempt(m);
+  m.start_attempt();
   Upload up{ctx, store};
   const std::string shown = store.where();
   log::info("uploading to %s", shown.c_str());

@@ -9,6 +9,15 @@ namespace kdk::agent {
 
 std::string iso8601_utc(int64_t seconds) { return format_utc(seconds, "%Y-%m-%dT%H:%M:%SZ"); }
 
+void CaptureMetadata::start_attempt() {
+  files.clear();
+  space = SpaceCheck{};
+  has_dump_summary = false;
+  complete = false;
+  incomplete_reason.clear();
+  retention_removed.clear();
+}
+
 std::string CaptureMetadata::to_json() const {
   JsonWriter w;
   w.begin_object();

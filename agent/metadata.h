@@ -77,6 +77,10 @@ struct CaptureMetadata {
   std::string clock;    // when the clock was set from CRASHTIME, what was done
 
 
+  // Clears what belongs to one target's attempt (files, space check, dump
+  // summary, completeness, retention) before the next target is tried.
+  void start_attempt();
+
   std::string to_json() const;
 };
 

@@ -53,12 +53,7 @@ double seconds_since(std::chrono::milliseconds t0, const targets::Clock& clock) 
 RawCaptureResult save_to_raw(const RawCaptureJob& job) {
   auto failed = [](const std::string& why) { return RawCaptureResult{RawCaptureResult::kFailed, why}; };
   CaptureMetadata& m = *job.metadata;
-  m.files.clear();
-  m.space = SpaceCheck{};
-  m.has_dump_summary = false;
-  m.complete = false;
-  m.incomplete_reason.clear();
-  m.retention_removed.clear();
+  m.start_attempt();
 
   auto dev = targets::RawDevice::wait_and_open(job.target.device, job.device_timeout, job.clock);
   if (!dev) return failed(dev.error().message);

@@ -21,19 +21,6 @@ namespace kdk::loader {
 
 namespace {
 
-// dir/name, or dir/name-1, -2, ... when taken (a crash directory is never merged into).
-Result<std::string> make_crash_directory(const std::string& dir, const std::string& name) {
-  if (auto s = make_directories(dir, 0755); !s) return s.error();
-  for (int i = 0; i < 100; ++i) {
-    std::string path = dir + "/" + name + (i == 0 ? "" : "-" + std::to_string(i));
-    if (::mkdir(path.c_str(), 0700) == 0) {
-      if (auto s = fsync_path(dir); !s) return s.error();
-      return path;
-    }
-    if (errno != EEXIST) return Error::from_errno(errno, "mkdir " + path);
-  }
-  return Error{"could not create a crash directory under " + dir + " named " + name};
-}
 
 Status save_text(const std::string& dir, const std::string& name, const std::string& text) {
   auto f = targets::AtomicFile::create(dir, name, name + "-incomplete");
@@ -115,7 +102,7 @@ SavecoreResult savecore_device(const std::string& device, const std::string& dir
     return result(SavecoreResult::kInterrupted, "a capture started (" + h.dir_name + ") but saved nothing");
   }
 
-  auto dir = make_crash_directory(directory, h.dir_name);
+  auto dir = targets::make_crash_directory(directory, h.dir_name);
   if (!dir) return result(SavecoreResult::kFailed, dir.error().message);
   out.directory = *dir;
   // vmcore-dmesg.txt first and metadata.json last, as the capture writes a disk target.

@@ -97,29 +97,12 @@ SH
     kdk_make_disks "$W"
 }
 
-boot() {
-  local start rc=0
-  start=$(date +%s)
-  KDUMPKIT_APPEND="${APPEND:-}" KDK_QEMU_EXTRA="$(netdev_args)" kdk_boot "$W" "$W/first.cpio" 0 || rc=$?
-  SECS=$(($(date +%s) - start))
-  return $rc
-}
-
-console() { kdk_console_text "$W/console.log"; }
-has() { console | grep -q -F -- "$1"; }
-
+# Scenario helpers (boot, console, has, result) are kdk_scenario_* in lib.sh.
+boot() { QEMU_EXTRA=$(netdev_args) kdk_scenario_boot; }
+console() { kdk_scenario_console; }
+has() { kdk_scenario_has "$1"; }
+result() { kdk_scenario_result "$@"; }
 FAILED=()
-result() {
-  local name=$1 errs=$2
-  if [ "$errs" -eq 0 ]; then
-    echo "scenario $name: PASSED ($SECS s of QEMU)"
-    [ "${KDUMPKIT_KEEP:-0}" = 1 ] || rm -rf "$W"
-  else
-    echo "scenario $name: FAILED; work dir $W; last console lines:"
-    console | tail -n 30 | sed 's/^/    | /'
-    FAILED+=("$name")
-  fi
-}
 
 # check_upload DIR DUMPNAME [JSON-CHECKS]: the crash directory as uploaded:
 # every file metadata.json lists has that size and sha256, the dump is

@@ -44,33 +44,14 @@ prepare() {
   kdk_build_first_initramfs "$BIN" "$W/first.cpio" "$W/overlay" && kdk_make_disks "$W"
 }
 
-# boot: QEMU with $APPEND on the first kernel's command line (the capture
-# kernel inherits it) and $QEMU_EXTRA; prints the seconds it ran.
-boot() {
-  local start rc=0
-  start=$(date +%s)
-  KDUMPKIT_APPEND="${APPEND:-}" KDK_QEMU_EXTRA="${QEMU_EXTRA:-}" kdk_boot "$W" "$W/first.cpio" 0 || rc=$?
-  SECS=$(($(date +%s) - start))
-  return $rc
-}
-
-console() { kdk_console_text "$W/console.log"; }
-has() { console | grep -q -F -- "$1"; }
+# Scenario helpers (boot, console, has, result) are kdk_scenario_* in lib.sh.
+boot() { kdk_scenario_boot; }
+console() { kdk_scenario_console; }
+has() { kdk_scenario_has "$1"; }
+result() { kdk_scenario_result "$@"; }
 # The capture kernel's own timestamp of the first console line containing $1.
 stamp() { console | grep -F -m1 -- "$1" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
-
 FAILED=()
-result() {
-  local name=$1 errs=$2
-  if [ "$errs" -eq 0 ]; then
-    echo "scenario $name: PASSED ($SECS s of QEMU)"
-    [ "${KDUMPKIT_KEEP:-0}" = 1 ] || rm -rf "$W"
-  else
-    echo "scenario $name: FAILED; work dir $W; last console lines:"
-    console | tail -n 25 | sed 's/^/    | /'
-    FAILED+=("$name")
-  fi
-}
 
 scenario_watchdog-fed() {
   local e=0

@@ -304,6 +304,33 @@ kdk_copy_with_libs() {
   done
 }
 
+# Scenario helpers for qemu/e2e-scenarios.sh and qemu/e2e-network.sh: W is
+# the scenario's work dir (first.cpio, disks, console.log), APPEND goes on
+# the first kernel's command line (the capture kernel inherits it),
+# QEMU_EXTRA to QEMU; SECS is how long the last boot ran; FAILED collects
+# the names of failed scenarios.
+kdk_scenario_boot() {
+  local start rc=0
+  start=$(date +%s)
+  KDUMPKIT_APPEND="${APPEND:-}" KDK_QEMU_EXTRA="${QEMU_EXTRA:-}" kdk_boot "$W" "$W/first.cpio" 0 || rc=$?
+  SECS=$(($(date +%s) - start))
+  return $rc
+}
+kdk_scenario_console() { kdk_console_text "$W/console.log"; }
+kdk_scenario_has() { kdk_scenario_console | grep -q -F -- "$1"; }
+# kdk_scenario_result NAME ERRORS: reports; keeps the work dir of a failure.
+kdk_scenario_result() {
+  local name=$1 errs=$2
+  if [ "$errs" -eq 0 ]; then
+    echo "scenario $name: PASSED ($SECS s of QEMU)"
+    [ "${KDUMPKIT_KEEP:-0}" = 1 ] || rm -rf "$W"
+  else
+    echo "scenario $name: FAILED; work dir $W; last console lines:"
+    kdk_scenario_console | tail -n 30 | sed 's/^/    | /'
+    FAILED+=("$name")
+  fi
+}
+
 # ---------------------------------------------------------------- disks
 
 # kdk_make_disks DIR: DIR/vda.img (decoy, 64 MiB) and DIR/vdb.img (target, 2

@@ -47,16 +47,21 @@ MountedDisk::~MountedDisk() {
   if (mounted_) (void)unmount();
 }
 
-Result<std::string> MountedDisk::make_crash_directory(const std::string& name) {
+Result<std::string> make_crash_directory(const std::string& parent, const std::string& name) {
+  if (auto s = make_directories(parent, 0755); !s) return s.error();
   for (int i = 0; i < 100; ++i) {
-    std::string path = root_ + "/" + name + (i == 0 ? "" : "-" + std::to_string(i));
+    std::string path = parent + "/" + name + (i == 0 ? "" : "-" + std::to_string(i));
     if (::mkdir(path.c_str(), 0700) == 0) {
-      if (auto s = fsync_path(root_); !s) return s.error();
+      if (auto s = fsync_path(parent); !s) return s.error();
       return path;
     }
     if (errno != EEXIST) return Error::from_errno(errno, "mkdir " + path);
   }
-  return Error{"could not create a crash directory under " + root_ + " named " + name};
+  return Error{"could not create a crash directory under " + parent + " named " + name};
+}
+
+Result<std::string> MountedDisk::make_crash_directory(const std::string& name) {
+  return targets::make_crash_directory(root_, name);
 }
 
 Result<uint64_t> MountedDisk::available_bytes() const {

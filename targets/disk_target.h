@@ -15,6 +15,11 @@
 
 namespace kdk::targets {
 
+// Creates parent/name (and parent when missing); when it exists (two crashes
+// in one second) a suffix "-1", "-2", ... is added: a crash directory is
+// never merged into. Returns the directory's path.
+Result<std::string> make_crash_directory(const std::string& parent, const std::string& name);
+
 class MountedDisk {
  public:
   // Waits for the device, then mounts it read-write at `mountpoint`.

@@ -11,6 +11,7 @@
 #include "util/format.h"
 #include "util/log.h"
 #include "util/sha256.h"
+#include "util/text.h"
 
 namespace kdk::targets {
 namespace {
@@ -43,20 +44,8 @@ bool collection_exists(long status) {
 }  // namespace
 
 std::string percent_encode_segment(std::string_view segment) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : segment) {
-    bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                std::string_view("-._~:@!$&'()*+,;=").find(static_cast<char>(c)) != std::string_view::npos;
-    if (keep) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
+  // A path segment: RFC 3986 pchar, without '/'.
+  return percent_encode(segment, ":@!$&'()*+,;=");
 }
 
 HttpStoreSettings http_store_settings(const config::Config& config, const std::string& default_ca_file) {

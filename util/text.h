@@ -17,4 +17,8 @@ std::vector<std::string_view> lines(std::string_view s);
 // Parses an unsigned decimal (or 0x-prefixed hex when base is 0) number, all of `s`.
 bool parse_u64(std::string_view s, unsigned long long& out, int base = 10);
 
+// RFC 3986 percent-encoding: A-Z a-z 0-9 - . _ ~ and the characters of
+// `also_keep` stay as they are, every other byte becomes %XX (upper case).
+std::string percent_encode(std::string_view text, std::string_view also_keep = "");
+
 }  // namespace kdk

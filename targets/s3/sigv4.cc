@@ -7,14 +7,10 @@
 #include <map>
 
 #include "util/sha256.h"
+#include "util/text.h"
 
 namespace kdk::targets::s3 {
 namespace {
-
-bool unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -86,19 +82,7 @@ std::string normalize_path(std::string_view path) {
 }  // namespace
 
 std::string uri_encode(std::string_view text, bool keep_slash) {
-  static const char digits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (unreserved(c) || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
-  }
-  return out;
+  return percent_encode(text, keep_slash ? "/" : "");
 }
 
 std::string canonical_uri(std::string_view path, PathStyle style) {
