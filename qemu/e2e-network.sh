@@ -7,7 +7,7 @@
 #   10.0.2.100:80   nginx, HTTP (WebDAV PUT)     tests/servers/nginx.sh
 #   10.0.2.100:443  nginx, HTTPS (test CA, client certificates)
 #   10.0.2.101:2049 nfs-ganesha, NFSv4.1         tests/servers/ganesha.sh
-#   10.0.2.102:9000 s3rver (SigV4 checked)       tests/servers/s3.sh
+#   10.0.2.102:9000 radosgw (SigV4 checked)      tests/servers/s3.sh
 # The first kernel gets a static address for `kdumpkit load` (which checks
 # each target by writing to it, and records the route); the capture kernel
 # brings the network up itself (DHCP from slirp, or static addresses).
@@ -197,17 +197,19 @@ scenario_s3() {
     "net_address = 10.0.2.15/24" "retries = 2" || return 1
   APPEND="" boot || e=1
   kdk_check_console "$W/console.log" || e=1
-  local keydir
-  keydir=$(find "$S3_DATA/$S3_BUCKET/fleet" -mindepth 1 -maxdepth 1 -type d -name "$KDK_GUEST_HOSTNAME-*" 2>/dev/null | sort | tail -n 1)
-  if [ -z "$keydir" ]; then
+  local crash
+  crash=$("$SERVERS/s3.sh" keys "$SRV/s3" "fleet/$KDK_GUEST_HOSTNAME-" | cut -d/ -f2 | sort -u | tail -n 1)
+  if [ -z "$crash" ]; then
     kdk_err "no crash directory in the bucket"
     e=1
   else
-    # s3rver keeps each object as <key>._S3rver_object: rebuild the directory.
+    # Rebuild the crash directory from the objects under its prefix.
     dir=$W/s3-crash
     mkdir -p "$dir"
-    local f
-    for f in "$keydir"/*._S3rver_object; do cp "$f" "$dir/$(basename "$f" ._S3rver_object)"; done
+    local key
+    for key in $("$SERVERS/s3.sh" keys "$SRV/s3" "fleet/$crash/"); do
+      "$SERVERS/s3.sh" get "$SRV/s3" "$key" "$dir/${key#"fleet/$crash/"}" || e=1
+    done
     check_upload "$dir" vmcore.flat \
       'm["targets"][0]["result"] == "failed" and "10.0.2.100:8080" in m["targets"][0]["detail"] and m["network"].find("static") >= 0' || e=1
   fi

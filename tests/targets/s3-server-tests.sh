@@ -39,5 +39,5 @@ set +a
 echo pass >"$S3_FAULT_MODE"
 python3 "$servers/fault_proxy.py" "${S3_FAULT_ENDPOINT##*:}" "$S3_PORT" "$S3_FAULT_MODE" >"$work/proxy.log" 2>&1 &
 proxy_pid=$!
-echo "s3-server-tests: s3rver at $S3_ENDPOINT, data in $S3_DATA"
+echo "s3-server-tests: $S3_SERVER ${S3_SERVER_VERSION:-} at $S3_ENDPOINT (log $S3_WORK/s3.log)"
 "$unit" "${KDK_S3_SPEC:-[s3server]}" "$@"

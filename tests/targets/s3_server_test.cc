@@ -1,6 +1,7 @@
-// S3Store over libcurl against a real S3 server on loopback (s3rver, started
-// by tests/targets/s3-server-tests.sh, which exports tests/servers/s3.sh's
-// s3.env). Tagged [s3server]: never run as a plain unit test.
+// S3Store over libcurl against a real S3 server on loopback (radosgw, or
+// s3rver with KDK_S3_SERVER=s3rver), started by
+// tests/targets/s3-server-tests.sh, which exports tests/servers/s3.sh's
+// s3.env. Tagged [s3server]: never run as a plain unit test.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
@@ -67,10 +68,15 @@ std::string read_back(const S3Store& store, const std::string& name) {
   return status + " " + sha;
 }
 
-// The open uploads of `key` only: an earlier test case's upload that the
-// server could not abort stays in its storage.
+// The open uploads of `key` only: on s3rver, an earlier test case's upload
+// that the server could not abort stays in its storage.
 std::vector<std::string> open_uploads(const std::string& key) {
-  std::string out = run(std::string(KDK_SOURCE_DIR) + "/tests/servers/s3.sh open-uploads " + env("S3_WORK"));
+  // "OK" last: an empty list must come from the server, not from a failure.
+  std::string out =
+      run(std::string(KDK_SOURCE_DIR) + "/tests/servers/s3.sh open-uploads " + env("S3_WORK") + " && echo OK");
+  REQUIRE(out.size() >= 2);
+  REQUIRE(out.substr(out.size() - 2) == "OK");
+  out.resize(out.size() - 2);
   std::vector<std::string> lines;
   size_t i = 0;
   while (i < out.size()) {
@@ -227,11 +233,14 @@ TEST_CASE("S3 server: a part failing on every try aborts the upload", "[s3server
   CHECK(completes == 0);
   // No object under the name.
   CHECK(read_back(store, "vmcore.flat").rfind("404 ", 0) == 0);
-  // No open upload, except where the server lacks AbortMultipartUpload
-  // (s3rver answers 405): then the only one left is ours, and the error
-  // says the abort was refused.
+  // No open upload (ListMultipartUploads), except on s3rver, which lacks
+  // AbortMultipartUpload (it answers 405): there the only one left is ours,
+  // and the error says the abort was refused.
   auto open = open_uploads("crash/failing/vmcore.flat");
-  if (!open.empty()) {
+  if (env("S3_SERVER") != "s3rver") {
+    CHECK(open.empty());
+    CHECK(r.error().message.find("could not be aborted") == std::string::npos);
+  } else if (!open.empty()) {
     CHECK(r.error().message.find("could not be aborted") != std::string::npos);
     CHECK(r.error().message.find("405 MethodNotAllowed") != std::string::npos);
     REQUIRE(open.size() == 1);
