@@ -1,0 +1,51 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+
+#include "config/config.h"
+#include "targets/open_store.h"
+
+using namespace kdk;
+
+namespace {
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+}  // namespace
+
+TEST_CASE("the files network targets name travel into the capture initramfs, with the system CA by default",
+          "[targets][open_store]") {
+  auto c = config::parse_config(
+      "target = https://dumps.example/crash token_file=/etc/kdumpkit/token\n"
+      "target = https://other.example/crash ca=/etc/kdumpkit/ca.pem client_cert=/etc/kdumpkit/c.pem "
+      "client_key=/etc/kdumpkit/c.key\n"
+      "target = s3://b/p endpoint=http://10.0.0.1:9000 credentials_file=/etc/kdumpkit/s3\n"
+      "target = http://plain.example/crash basic_auth_file=/etc/kdumpkit/token\n"
+      "target = disk:LABEL=x\n",
+      "k.conf");
+  REQUIRE(c.ok());
+  auto files = targets::files_to_carry(*c);
+  for (const char* f : {"/etc/kdumpkit/token", "/etc/kdumpkit/ca.pem", "/etc/kdumpkit/c.pem", "/etc/kdumpkit/c.key",
+                        "/etc/kdumpkit/s3"}) {
+    CHECK(has(files, f));
+  }
+  CHECK(std::count(files.begin(), files.end(), "/etc/kdumpkit/token") == 1);  // named twice, carried once
+  // The first https target names no CA: verification uses the system bundle,
+  // carried when this machine has one. Plain HTTP and S3 over http need none.
+  CHECK(has(files, targets::kSystemCaBundle) == (::access(targets::kSystemCaBundle, R_OK) == 0));
+  auto plain = config::parse_config("target = http://h/x\ntarget = s3://b/p endpoint=http://h:1\n", "k");
+  REQUIRE(plain.ok());
+  CHECK(targets::files_to_carry(*plain).empty());
+}
+
+TEST_CASE("only http, https and s3 are upload targets", "[targets][open_store]") {
+  auto c = config::parse_config("target = nfs://h/e\ntarget = https://h/x\ntarget = s3://b\n", "k");
+  REQUIRE(c.ok());
+  CHECK_FALSE(targets::is_upload_target(std::get<config::NetworkTarget>(c->targets[0].where)));
+  CHECK(targets::is_upload_target(std::get<config::NetworkTarget>(c->targets[1].where)));
+  CHECK(targets::is_upload_target(std::get<config::NetworkTarget>(c->targets[2].where)));
+  auto nfs = targets::open_crash_store(*c, std::get<config::NetworkTarget>(c->targets[0].where), "d");
+  REQUIRE_FALSE(nfs.ok());
+  CHECK_THAT(nfs.error().message, Catch::Contains("not an upload target"));
+}
