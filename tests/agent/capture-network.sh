@@ -14,6 +14,9 @@
 #   bad-cert    the server's certificate does not verify against the
 #               configured CA: refused without retrying, the dump goes to the
 #               next target, and metadata.json says why
+#   load        `kdumpkit load` refuses to arm a configuration whose
+#               targets fail their checks — an untrusted certificate, a wrong
+#               S3 secret, a server that is down — naming each line and why
 #   s3-parts    every S3 part is cut midway: each part retried, the upload
 #               aborted (ListMultipartUploads shows none open), no object
 #               left, and the dump on the next target
@@ -143,6 +146,25 @@ else
   grep -q "could not be aborted" "$WORK/$CASE.out" && fail "the abort failed: $(grep "could not be aborted" "$WORK/$CASE.out")"
   echo "  [$CASE] open multipart uploads after the failure (ListMultipartUploads on $S3_SERVER): $(wc -l <"$WORK/s3-open")"
 fi
+
+CASE=load
+sed 's/^\(secret_access_key *= *\).*/\1not-the-secret/' "$S3_CREDENTIALS" >"$WORK/s3-wrong" && chmod 0600 "$WORK/s3-wrong"
+printf '%s\n' "target = $KDK_NGINX_HTTPS/dav/cload ca=$KDK_NGINX_WRONG_CA" \
+  "target = s3://$S3_BUCKET/load endpoint=$S3_ENDPOINT credentials_file=$WORK/s3-wrong" \
+  "target = http://127.0.0.1:$(free_port)/dav/cload" \
+  "target = $KDK_NGINX_HTTP/dav/cload" >"$WORK/load.conf"
+rc=0
+"$BIN" load --config "$WORK/load.conf" --state-dir "$WORK/state" --kernel-release 6.1.0-kdk-test \
+  --modules-dir "$WORK/no-modules" >"$WORK/load.out" 2>&1 || rc=$?
+[ $rc -ne 0 ] || fail "load armed a configuration whose targets fail"
+grep -q "refusing to arm: 3 problems" "$WORK/load.out" || fail "load does not count 3 problems: $(cat "$WORK/load.out")"
+grep -q "load.conf:1: target .*certificate" "$WORK/load.out" || fail "line 1 (certificate) not named"
+grep -q "load.conf:2: target .*SignatureDoesNotMatch" "$WORK/load.out" || fail "line 2 (S3 secret) not named"
+grep -q "load.conf:3: target .*refused" "$WORK/load.out" || fail "line 3 (server down) not named"
+grep -q "load.conf:4:" "$WORK/load.out" && fail "the working line 4 is reported"
+grep -q "not-the-secret" "$WORK/load.out" && fail "the secret appears in load's output"
+[ -e "$WORK/state" ] && ls "$WORK/state" | grep -q initramfs && fail "an initramfs was built for a refused configuration"
+echo "  [$CASE] load exit $rc: $(grep -c "load.conf:[0-9]" "$WORK/load.out") lines named"
 
 if [ $FAILS -gt 0 ]; then
   echo "capture-network: $FAILS failure(s); outputs in $WORK"
