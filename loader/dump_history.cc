@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 
 #include "util/time_format.h"
 #include "util/fd.h"
@@ -23,22 +24,7 @@ class MetadataReader {
 
   Status read() {
     skip_ws();
-    if (!eat('{')) return fail("expected '{'");
-    skip_ws();
-    if (eat('}')) return {};
-    for (;;) {
-      skip_ws();
-      auto key = string();
-      if (!key) return key.error();
-      skip_ws();
-      if (!eat(':')) return fail("expected ':'");
-      skip_ws();
-      if (auto st = top_value(*key); !st) return st;
-      skip_ws();
-      if (eat(',')) continue;
-      if (eat('}')) return {};
-      return fail("expected ',' or '}'");
-    }
+    return members([this](const std::string& key) { return top_value(key); });
   }
 
  private:
@@ -129,28 +115,15 @@ class MetadataReader {
     char c = s_[i_];
     if (c == '"') return string() ? Status{} : string_error();
     if (c == '{') {
-      ++i_;
-      skip_ws();
-      if (eat('}')) return {};
-      for (;;) {
-        skip_ws();
-        auto key = string();
-        if (!key) return key.error();
-        skip_ws();
-        if (!eat(':')) return fail("expected ':'");
-        skip_ws();
-        if (in_files && *key == "size" && i_ < s_.size() && s_[i_] != '"') {
+      return members([&](const std::string& key) -> Status {
+        if (in_files && key == "size" && i_ < s_.size() && s_[i_] != '"') {
           auto n = number();
           if (!n) return n.error();
           out_.size += static_cast<uint64_t>(*n);
-        } else if (auto st = skip_value(false, depth + 1); !st) {
-          return st;
+          return {};
         }
-        skip_ws();
-        if (eat(',')) continue;
-        if (eat('}')) return {};
-        return fail("expected ',' or '}'");
-      }
+        return skip_value(false, depth + 1);
+      });
     }
     if (c == '[') {
       ++i_;
@@ -170,6 +143,27 @@ class MetadataReader {
     return {};
   }
   Status string_error() { return fail("bad string"); }
+
+  // An object: for each member, `value` is called with the key, positioned
+  // at the member's value, which it must consume.
+  Status members(const std::function<Status(const std::string& key)>& value) {
+    if (!eat('{')) return fail("expected '{'");
+    skip_ws();
+    if (eat('}')) return {};
+    for (;;) {
+      skip_ws();
+      auto key = string();
+      if (!key) return key.error();
+      skip_ws();
+      if (!eat(':')) return fail("expected ':'");
+      skip_ws();
+      if (auto st = value(*key); !st) return st;
+      skip_ws();
+      if (eat(',')) continue;
+      if (eat('}')) return {};
+      return fail("expected ',' or '}'");
+    }
+  }
 
   Status top_value(const std::string& key) {
     if (i_ < s_.size() && s_[i_] == '"') {

@@ -26,6 +26,8 @@ is ignored.
 import socket
 import sys
 import threading
+
+from loopback_server import serve_forever
 import time
 
 LISTEN_PORT, UPSTREAM_PORT, MODE_FILE = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
@@ -174,13 +176,7 @@ def serve(client):
 
 
 def main():
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", LISTEN_PORT))
-    server.listen(64)
-    while True:
-        client, _ = server.accept()
-        threading.Thread(target=serve, args=(client,), daemon=True).start()
+    serve_forever(LISTEN_PORT, serve)
 
 
 if __name__ == "__main__":

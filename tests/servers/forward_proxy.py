@@ -12,6 +12,8 @@ import socket
 import sys
 import threading
 
+from loopback_server import serve_forever
+
 LISTEN_PORT, LOG_FILE = int(sys.argv[1]), sys.argv[2]
 lock = threading.Lock()
 
@@ -80,13 +82,7 @@ def serve(client):
 
 
 def main():
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", LISTEN_PORT))
-    server.listen(64)
-    while True:
-        client, _ = server.accept()
-        threading.Thread(target=serve, args=(client,), daemon=True).start()
+    serve_forever(LISTEN_PORT, serve)
 
 
 if __name__ == "__main__":
