@@ -6,7 +6,7 @@ BUILD      := build
 TOOLCHAIN  := $(BUILD)/toolchain
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps toolchain product host test unit e2e demo fuzz debuginfo install install-files clean format
+.PHONY: all deps demo-deps toolchain product host test unit e2e demo fuzz debuginfo install install-files clean format
 
 all: product host
 
@@ -30,7 +30,7 @@ host:
 	cmake --build $(BUILD)/host -j $(JOBS)
 
 test: deps all
-	ctest --test-dir $(BUILD)/host --output-on-failure
+	scripts/run-tests.sh $(BUILD)/host
 
 unit: host
 	ctest --test-dir $(BUILD)/host --output-on-failure -L unit
@@ -38,7 +38,11 @@ unit: host
 e2e: product host
 	ctest --test-dir $(BUILD)/host --output-on-failure -L e2e
 
-demo: deps product
+# The demo installs only what it needs: the build's and the harness's packages.
+demo-deps:
+	scripts/install-deps.sh toolchain/packages.txt qemu/packages.txt
+
+demo: demo-deps product
 	qemu/demo.sh $(BUILD)/kdumpkit
 
 # Opt-in (858 MB download): drgn and crash, with the Debian kernel's debug
@@ -63,13 +67,15 @@ install-files:
 	install -D -m 0644 README.md $(DESTDIR)/usr/share/doc/kdumpkit/README.md
 	install -d -m 0700 $(DESTDIR)/var/lib/kdumpkit
 
-# libFuzzer with ASan/UBSan (Debian's clang); FUZZ_SECONDS per target.
+# libFuzzer with ASan/UBSan (Debian's clang); FUZZ_SECONDS per target,
+# FUZZ_TOTAL at most in all.
 FUZZ_SECONDS ?= 60
+FUZZ_TOTAL ?= 600
 fuzz:
 	scripts/install-deps.sh tests/fuzz/packages.txt
 	cmake -S . -B $(BUILD)/fuzz -DKDK_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 	cmake --build $(BUILD)/fuzz -j $(JOBS)
-	tests/fuzz/run-fuzzers.sh $(BUILD)/fuzz/tests/fuzz $(FUZZ_SECONDS)
+	tests/fuzz/run-fuzzers.sh $(BUILD)/fuzz/tests/fuzz $(FUZZ_SECONDS) $(FUZZ_TOTAL)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

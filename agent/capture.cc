@@ -463,8 +463,8 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
 
   if (paths.load_modules && !record->modules.empty()) {
     auto report = load_modules(paths.modules_root + "/" + record->kernel_release, record->modules);
-    log::info("modules: %d loaded, %d already present, %d failed", report.loaded, report.already_present,
-              report.failed);
+    log::info("modules: %d loaded, %d already present, %d not for this machine, %d failed", report.loaded,
+              report.already_present, report.not_applicable, report.failed);
   }
   if (cmdline) hang_if_asked(*cmdline);
   if (!record->dm_devices.empty()) {

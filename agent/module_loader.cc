@@ -43,6 +43,12 @@ ModuleLoadReport load_modules(const std::string& modules_dir,
       ++report.loaded;
     } else if (errno == EEXIST) {
       ++report.already_present;
+    } else if (errno == ENODEV) {
+      // The module's init found nothing to drive: a CPU-specific variant
+      // (crc32c-intel on a CPU without SSE4.2, whose generic sibling is
+      // carried too) or hardware this machine lacks. Not a failure.
+      log::info("module %s: not for this machine (no device or CPU feature for it)", rel.c_str());
+      ++report.not_applicable;
     } else {
       log::warn("finit_module %s: %s", rel.c_str(), std::strerror(errno));
       ++report.failed;

@@ -10,6 +10,7 @@ namespace kdk::agent {
 struct ModuleLoadReport {
   int loaded = 0;
   int already_present = 0;
+  int not_applicable = 0;  // ENODEV: nothing here for it to drive
   int failed = 0;  // each failure is logged; loading goes on (a missing
                    // optional module must not cost the dump)
 };

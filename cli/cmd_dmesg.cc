@@ -20,7 +20,7 @@ Subcommand make_dmesg() {
              &g_caller_id}}},
           [](const std::vector<std::string>& positional) {
             if (positional.size() != 1)
-              return report(Error{"dmesg: needs VMCORE (see kdumpkit dmesg --help)"});
+              return usage_error(Error{"dmesg: needs VMCORE (see kdumpkit dmesg --help)"});
             dmesg::DmesgRequest request;
             request.vmcore = positional[0];
             request.output = g_output;

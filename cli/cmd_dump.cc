@@ -59,7 +59,7 @@ Subcommand make_dump() {
         {"quiet", 'q', nullptr, "no progress or summary", nullptr, &g_quiet}}},
       [](const std::vector<std::string>& positional) {
         auto o = parse(positional);
-        if (!o) return report(o.error());
+        if (!o) return usage_error(o.error());
         return report(dump::run_dump(*o));
       }};
 }

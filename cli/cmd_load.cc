@@ -84,7 +84,11 @@ Subcommand make_initramfs() {
         modules_option(),
         {"binary", 0, "FILE", "the kdumpkit binary to embed as /init (default: this one)",
          &g_load.initramfs.binary}}},
-      [](const std::vector<std::string>&) { return report(loader::build_initramfs_file(g_load.initramfs)); }};
+      [](const std::vector<std::string>&) {
+        if (g_load.initramfs.output.empty())
+          return usage_error(Error{"initramfs: an output file is required (-o FILE)"});
+        return report(loader::build_initramfs_file(g_load.initramfs));
+      }};
 }
 
 KDK_SUBCOMMAND(make_load);

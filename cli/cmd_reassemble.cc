@@ -13,7 +13,7 @@ Subcommand make_reassemble() {
            {}},
           [](const std::vector<std::string>& positional) {
             if (positional.size() != 2) {
-              return report(Error{"reassemble: needs FLAT and OUTPUT (see kdumpkit reassemble --help)"});
+              return usage_error(Error{"reassemble: needs FLAT and OUTPUT (see kdumpkit reassemble --help)"});
             }
             return report(dump::run_reassemble(positional[0], positional[1]));
           }};

@@ -28,4 +28,9 @@ int report(const Status& s) {
   return 1;
 }
 
+int usage_error(const Error& e) {
+  log::error("%s", e.message.c_str());
+  return 2;
+}
+
 }  // namespace kdk::cli

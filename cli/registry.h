@@ -22,6 +22,10 @@ std::vector<Subcommand> subcommands();  // sorted by order
 // Logs the error (if any) and returns the exit status: 0 or 1.
 int report(const Status& s);
 
+// Logs a usage error (wrong arguments or option values) and returns 2, the
+// exit status of every usage error.
+int usage_error(const Error& e);
+
 struct Registrar {
   explicit Registrar(Subcommand (*make)()) { register_subcommand(make); }
 };

@@ -188,7 +188,7 @@ Result<Target> parse_target(const std::string& full_text) {
     }
     return Target{text, 0, RawTarget{device}};
   }
-  if ((scheme == "nfs" || scheme == "http" || scheme == "https" || scheme == "s3") &&
+  if ((scheme == "nfs" || scheme == "http" || scheme == "https" || scheme == "s3") && colon != std::string::npos &&
       text.compare(colon, 3, "://") == 0) {
     std::string rest = text.substr(colon + 3);
     size_t slash = rest.find('/');

@@ -280,7 +280,14 @@ Status load(const LoadOptions& o) {
   }
 
   auto reserved = read_number_file(kCrashSizePath);
-  if (!reserved) return reserved.error();
+  if (!reserved) {
+    if (reserved.error().errno_value == ENOENT) {
+      return Error{"this kernel cannot load a crash kernel (" + std::string(kCrashSizePath) +
+                   " does not exist): boot a kernel built with kexec support (CONFIG_KEXEC_FILE or "
+                   "CONFIG_KEXEC, and CONFIG_CRASH_DUMP) and crashkernel=256M on its command line"};
+    }
+    return reserved.error();
+  }
   if (*reserved == 0) {
     return Error{"no memory is reserved for a crash kernel (" + std::string(kCrashSizePath) +
                  " is 0): add crashkernel=256M to the kernel command line and reboot"};

@@ -33,34 +33,52 @@ rc=0
 kdk_cycle "$1" demo || rc=$?
 w=${KDK_WORK:-}
 
-if [ -n "$w" ] && [ -f "$w/vdb.img" ]; then
-  kdk_say "What was saved on vdb (LABEL=kdumpdata)"
-  debugfs -R "ls -l $KDK_TARGET_DIR" "$w/vdb.img" 2>/dev/null | sed 's/^/    /'
-  if [ -n "${KDK_DUMP_DIR:-}" ]; then
-    echo "    $KDK_TARGET_DIR/$KDK_DUMP_DIR:"
-    debugfs -R "ls -l \"$KDK_TARGET_DIR/$KDK_DUMP_DIR\"" "$w/vdb.img" 2>/dev/null | sed 's/^/    /'
-  fi
-fi
-if [ -n "$w" ] && [ -f "$w/vmcore" ]; then
-  if kdk_is_kdump "$w/vmcore"; then
-    kdk_note "vmcore: $(stat -c %s "$w/vmcore") bytes ($(du -h --apparent-size "$w/vmcore" | cut -f1)), kdump-compressed; the crashed machine had $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vmcore_bytes"] >> 20)' "$w/metadata.json" 2>/dev/null || echo '?') MiB of /proc/vmcore"
+# The crash directory is kept, copied off the target disk, for the reader.
+bin=$(readlink -f "$1")
+keep=${KDUMPKIT_DEMO_DIR:-$(dirname "$bin")/demo}
+saved=
+if [ -n "$w" ] && [ -f "$w/vdb.img" ] && [ -n "${KDK_DUMP_DIR:-}" ]; then
+  kdk_say "What was saved on vdb (LABEL=kdumpdata), copied to $keep/$KDK_DUMP_DIR/"
+  mkdir -p "$keep"
+  rm -rf "${keep:?}/$KDK_DUMP_DIR"
+  debugfs -R "rdump \"$KDK_TARGET_DIR/$KDK_DUMP_DIR\" \"$keep\"" "$w/vdb.img" >/dev/null 2>&1 || true
+  if [ -f "$keep/$KDK_DUMP_DIR/vmcore" ]; then
+    saved=$keep/$KDK_DUMP_DIR
+    (cd "$saved" && ls -l) | sed 's/^/    /'
   else
-    kdk_note "vmcore: $(stat -c %s "$w/vmcore") bytes ($(du -h --apparent-size "$w/vmcore" | cut -f1)); $(readelf -h "$w/vmcore" | awk -F: '/Type:/ { sub(/^ +/, "", $2); print $2 }')"
+    kdk_note "debugfs could not copy the crash directory"
   fi
 fi
-if [ -n "$w" ] && [ -s "$w/metadata.json" ]; then
+if [ -n "$saved" ] && kdk_is_kdump "$saved/vmcore"; then
+  kdk_note "vmcore: $(stat -c %s "$saved/vmcore") bytes ($(du -h --apparent-size "$saved/vmcore" | cut -f1)), kdump-compressed; the crashed machine had $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vmcore_bytes"] >> 20)' "$saved/metadata.json" 2>/dev/null || echo '?') MiB of /proc/vmcore"
+fi
+if [ -n "$saved" ] && [ -s "$saved/metadata.json" ]; then
   kdk_say "metadata.json (written last: it marks the dump complete)"
-  sed 's/^/    /' "$w/metadata.json" | head -n 40
+  lines=$(wc -l <"$saved/metadata.json")
+  awk -v n="$lines" 'NR <= 60 { print "    " $0 } NR == 61 { printf "    ... (%d more lines: the whole file is %s)\n", n - 60, FILENAME }' \
+    "$saved/metadata.json"
 fi
-if [ -n "$w" ] && [ -s "$w/vmcore-dmesg.txt" ] && [ ! -s "$w/dmesg.txt" ]; then
-  cp "$w/vmcore-dmesg.txt" "$w/dmesg.txt"
-fi
-if [ -n "$w" ] && [ -s "$w/dmesg.txt" ]; then
-  kdk_say "The crashed kernel's last words (vmcore-dmesg.txt, saved first by the capture)"
-  # From just before the crash; the rest of the log is the call trace.
-  n=$(grep -n -m1 -F 'sysrq: Trigger a crash' "$w/dmesg.txt" | cut -d: -f1)
-  tail -n +$((${n:-16} > 4 ? ${n:-16} - 4 : 1)) "$w/dmesg.txt" | head -n 15 | cut -c1-160 | sed 's/^/    /'
-  kdk_note "(all $(wc -l <"$w/dmesg.txt") lines: $w/dmesg.txt)"
+if [ -n "$saved" ]; then
+  kdk_say "Reading the dump: kdumpkit dmesg $saved/vmcore (the crashed kernel's last words)"
+  if "$bin" dmesg "$saved/vmcore" -o "$w/dmesg.txt" 2>"$w/dmesg.err"; then
+    # From just before the crash; the rest of the log is the call trace.
+    n=$(grep -n -m1 -F 'sysrq: Trigger a crash' "$w/dmesg.txt" | cut -d: -f1)
+    tail -n +$((${n:-16} > 4 ? ${n:-16} - 4 : 1)) "$w/dmesg.txt" | awk 'NR <= 15' | cut -c1-160 | sed 's/^/    /'
+    kdk_note "($(wc -l <"$w/dmesg.txt") lines in all; the same text is in $saved/vmcore-dmesg.txt)"
+  else
+    kdk_note "kdumpkit dmesg failed: $(cat "$w/dmesg.err")"
+  fi
+  cat <<HOWTO
+
+    How to read this dump further:
+      $bin dmesg $saved/vmcore        # the kernel log, as makedumpfile --dump-dmesg prints it
+      $bin dump -d 31 -c lzo $saved/vmcore other.vmcore   # refilter or recompress it
+    crash and drgn need the kernel's debug symbols, $KDK_KPKG-dbg ($KDK_KVER, about 860 MB):
+      tests/debuginfo/fetch-dbg.sh $KDK_KPKG $KDK_KVER     # prints the path of vmlinux-$KDK_KREL
+      crash <that vmlinux> $saved/vmcore
+      drgn -s <that vmlinux> -c $saved/vmcore
+    (make debuginfo fetches them and checks both tools on kdumpkit's dumps.)
+HOWTO
 fi
 
 kdk_say "Time per phase"
@@ -74,5 +92,5 @@ if [ $rc -ne 0 ]; then
 fi
 [ "${KDUMPKIT_KEEP:-0}" = 1 ] || rm -f "$w/vmcore" "$w/vda.img" "$w/vdb.img" "$w/first.cpio"
 echo
-echo "demo: done. The console log and the crashed kernel's log are kept in $w"
-echo "      (console.log, dmesg.txt); the big files were removed."
+echo "demo: done. The crash directory is kept in ${saved:-$keep}"
+echo "      and the console log in $w/console.log."

@@ -7,6 +7,8 @@
 # reasons are printed and the work dir (console log, disks) is kept.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/lib/skip.sh"
+kdk_need_tools qemu-system-x86_64 mkfs.ext4 debugfs e2fsck makedumpfile readelf cpio modprobe depmod apt-get dpkg-deb python3
 [ $# -eq 1 ] || kdk_die "usage: $0 BINARY"
 exec 2>&1 # keep the reasons in order with the rest
 

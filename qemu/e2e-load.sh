@@ -13,6 +13,8 @@
 set -euo pipefail
 # shellcheck disable=SC2317 # overlay_* and check_* are called by name
 . "$(dirname "$0")/lib.sh"
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/lib/skip.sh"
+kdk_need_tools qemu-system-x86_64 mkfs.ext4 debugfs e2fsck makedumpfile readelf cpio
 [ $# -ge 1 ] || kdk_die "usage: $0 BINARY [test|refuse]..."
 exec 2>&1
 binary=$(readlink -f "$1")
@@ -108,7 +110,7 @@ check_test() {
     }
   done
   # The capture kernel's own command line carries the configured words.
-  grep -E 'Kernel command line: elfcorehdr=.*nr_cpus=1.*kdk\.e2e_marker=capture-args' <<<"$text" | grep -q -v crashkernel || {
+  grep -q -v crashkernel <<<"$(grep -E 'Kernel command line: elfcorehdr=.*nr_cpus=1.*kdk\.e2e_marker=capture-args' <<<"$text")" || {
     kdk_err "the capture kernel's command line lacks nr_cpus=1 and the capture_args"
     ok=1
   }

@@ -24,6 +24,8 @@
 # Exit 0 = all passed; failed runs keep their work dir.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/lib/skip.sh"
+kdk_need_tools qemu-system-x86_64 socat mkfs.ext4 cpio nginx openssl radosgw ceph-mon ceph-osd rpcbind dpkg-deb python3
 [ $# -ge 1 ] || kdk_die "usage: $0 BINARY [http|https|s3|nfs]..."
 exec 2>&1
 BIN=$(readlink -f "$1")
@@ -169,7 +171,7 @@ scenario_http() {
   kdk_check_console "$W/console.log" || e=1
   dir=$(newest_dir "$KDK_NGINX_ROOT/token/crash")
   check_upload "$dir" vmcore.flat '"dhcp" in m.get("network", "") and m["dump"]["compression"] == "lzo"' || e=1
-  if console | grep -q -F "$(cat "$KDK_NGINX_TOKEN_FILE")"; then
+  if grep -q -F "$(cat "$KDK_NGINX_TOKEN_FILE")" <<<"$(console)"; then
     kdk_err "the token appears on the console"
     e=1
   fi
@@ -224,7 +226,7 @@ scenario_nfs() {
   kdk_check_console "$W/console.log" || e=1
   dir=$(newest_dir "$SRV/export/crash")
   check_upload "$dir" vmcore '"dhcp" in m.get("network", "")' || e=1
-  if [ -n "$dir" ] && ls "$dir" | grep -q incomplete; then
+  if [ -n "$dir" ] && grep -q incomplete <<<"$(ls "$dir")"; then
     kdk_err "an -incomplete file was left on the export: $(ls "$dir")"
     e=1
   fi

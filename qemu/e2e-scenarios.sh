@@ -21,6 +21,9 @@
 # Exit 0 = all passed; failed runs keep their work dir.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/lib/skip.sh"
+kdk_need_tools qemu-system-x86_64 mkfs.ext4 mkfs.xfs mkfs.btrfs sgdisk debugfs e2fsck makedumpfile cpio pvcreate losetup python3
+kdk_need_root
 [ $# -ge 1 ] || kdk_die "usage: $0 BINARY [watchdog-fed|watchdog-hang|deadline]..."
 exec 2>&1
 BIN=$(readlink -f "$1")
@@ -62,7 +65,7 @@ scenario_watchdog-fed() {
   has "kdumpkit: watchdog stopped" || { kdk_err "no magic close of the watchdog"; e=1; }
   kdk_check_target "$W/vdb.img" "$W/vmcore" || e=1
   if [ -n "${KDK_DUMP_DIR:-}" ]; then
-    debugfs -R "ls -l \"$KDK_TARGET_DIR/$KDK_DUMP_DIR\"" "$W/vdb.img" 2>/dev/null | grep -q ' kdumpkit.log' ||
+    grep -q ' kdumpkit.log' <<<"$(debugfs -R "ls -l \"$KDK_TARGET_DIR/$KDK_DUMP_DIR\"" "$W/vdb.img" 2>/dev/null)" ||
       { kdk_err "no kdumpkit.log next to the dump"; e=1; }
   fi
   kdk_check_fsck "$W/vdb.img" || e=1
@@ -108,7 +111,7 @@ check_image() {
   loop=$(losetup -f --show -r -o "$offset" "$img") || { kdk_err "losetup $img"; return 1; }
   mkdir -p "$W/look"
   if mount -o ro "$loop" "$W/look"; then
-    dir=$(ls -d "$W/look$KDK_TARGET_DIR/$KDK_GUEST_HOSTNAME"-* 2>/dev/null | head -n1)
+    dir=$(ls -d "$W/look$KDK_TARGET_DIR/$KDK_GUEST_HOSTNAME"-* 2>/dev/null | awk 'NR == 1')
     if [ -z "$dir" ]; then
       kdk_err "no crash directory on $img"
       e=1
@@ -201,7 +204,7 @@ scenario_raw() {
   kdk_check_console "$W/console.log" || e=1
   has "saved a flattened vmcore" || { kdk_err "the capture did not save to the raw target"; e=1; }
   console | grep -E 'kdumpkit: (flattened stream|raw target)' | sed 's/^/    /' || true
-  head -c 8 "$W/vdc.img" | grep -q KDKRAW01 || { kdk_err "no kdumpkit header on vdc"; e=1; }
+  [ "$(head -c 8 "$W/vdc.img")" = KDKRAW01 ] || { kdk_err "no kdumpkit header on vdc"; e=1; }
   mv "$W/console.log" "$W/console-crash.log"
   mkdir -p "$W/after/etc" && cp "$W/overlay/etc/kdumpkit.conf" "$W/after/etc/" && overlay_savecore "$W/after" &&
     kdk_build_first_initramfs "$BIN" "$W/first.cpio" "$W/after" || return 1

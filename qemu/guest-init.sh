@@ -23,6 +23,8 @@ stop() {
 }
 
 hostname kdk-guest
+# As on a machine set up for kdump: an oops panics, so that it is captured.
+echo 1 >/proc/sys/kernel/panic_on_oops
 say "userspace up, kernel $(uname -r), hostname $(hostname)"
 say "cmdline: $(cat /proc/cmdline)"
 say "crash kernel reservation: $(cat /sys/kernel/kexec_crash_size) bytes"

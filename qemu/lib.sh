@@ -13,8 +13,10 @@
 #   KDUMPKIT_QEMU_MEM       guest memory (default 1G)
 #   KDUMPKIT_QEMU_TIMEOUT   hard limit of one boot-crash-capture run, s (600)
 #   KDUMPKIT_CRASHKERNEL    crashkernel= value (default 256M)
-#   KDUMPKIT_KERNEL_PACKAGE the kernel package to fetch (default: whatever
-#                           linux-image-amd64 depends on)
+#   KDUMPKIT_KERNEL         the guest kernel: an entry of qemu/kernels.lock
+#                           (default 6.1)
+#   KDUMPKIT_DEBIAN_MIRROR, KDUMPKIT_DEBIAN_SECURITY_MIRROR  where the guest
+#                           packages come from (deb.debian.org)
 #   KDUMPKIT_KEEP=1         keep the work dir even on success
 #   KDK_EXTRA_GUEST_MODULES more modules for the first initramfs (scenarios)
 #   KDK_QEMU_EXTRA          more QEMU arguments, split on white space (scenarios)
@@ -89,68 +91,121 @@ kdk_phase_table() {
 
 kdk_cache_root() { echo "${KDUMPKIT_CACHE:-$HOME/.cache/kdumpkit}"; }
 
-# Prints the candidate version of package $1, or nothing.
-kdk_apt_candidate() {
-  apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && $2 != "(none)" { print $2; exit }'
+# The guests boot the Debian packages pinned in qemu/kernels.lock, fetched
+# through a private apt state ($KDUMPKIT_CACHE/apt-guest: the system's apt
+# configuration and lists are never touched) and kept, extracted, in
+# $KDUMPKIT_CACHE/guest/<kernel>_<version>+busybox-static_<version>/.
+KDK_KERNELS_LOCK=${KDUMPKIT_KERNELS_LOCK:-$KDK_QEMU_DIR/kernels.lock}
+KDK_DEBIAN_MIRROR=${KDUMPKIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+KDK_DEBIAN_SECURITY_MIRROR=${KDUMPKIT_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+
+# kdk_lock_entry NAME: sets KDK_L_SUITES KDK_L_SERIES KDK_L_PKG KDK_L_VER.
+kdk_lock_entry() {
+  local line
+  line=$(awk -v n="$1" '$1 == n { print; exit }' "$KDK_KERNELS_LOCK")
+  [ -n "$line" ] || {
+    kdk_err "no entry '$1' in $KDK_KERNELS_LOCK (names: $(awk '!/^#/ && NF { printf "%s ", $1 }' "$KDK_KERNELS_LOCK"))"
+    return 1
+  }
+  read -r _ KDK_L_SUITES KDK_L_SERIES KDK_L_PKG KDK_L_VER <<<"$line"
 }
 
-# Prints "PACKAGE VERSION" of the kernel image package to fetch.
-kdk_resolve_kernel_package() {
-  local pkg=${KDUMPKIT_KERNEL_PACKAGE:-} meta_ver
-  if [ -z "$pkg" ]; then
-    meta_ver=$(kdk_apt_candidate linux-image-amd64)
-    [ -n "$meta_ver" ] || return 1
-    pkg=$(apt-cache show "linux-image-amd64=$meta_ver" 2>/dev/null |
-      awk -F': ' '$1 == "Depends" { print $2; exit }' | tr ',' '\n' |
-      sed -n 's/^ *\(linux-image-[0-9][^ ]*\).*/\1/p' | head -n1)
-    [ -n "$pkg" ] || return 1
+# kdk_guest_apt SUITES: a private apt state for SUITES (comma separated),
+# with fresh lists; sets KDK_GAPT (apt options).
+kdk_guest_apt() {
+  local suites=$1 dir s
+  dir=$(kdk_cache_root)/apt-guest/$(tr ',' '_' <<<"$suites")
+  mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+  KDK_GAPT=(-o "Dir::Etc::SourceList=$dir/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
+    -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" -o "Dir::State::status=/dev/null"
+    -o "Acquire::Languages=none" -o "APT::Architectures::=amd64" -o "APT::Architecture=amd64")
+  [ "$(id -u)" = 0 ] && KDK_GAPT+=(-o "APT::Sandbox::User=root")
+  for s in ${suites//,/ }; do
+    case $s in
+    *-security) echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $KDK_DEBIAN_SECURITY_MIRROR $s main" ;;
+    *) echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $KDK_DEBIAN_MIRROR $s main" ;;
+    esac
+  done >"$dir/sources.list"
+  # Once an hour at most: the lists are 10-30 MB a suite.
+  if [ -z "$(find "$dir/lists" -maxdepth 1 -name '*_Packages*' -mmin -60 2>/dev/null)" ]; then
+    apt-get "${KDK_GAPT[@]}" -q update >"$dir/update.log" 2>&1 || {
+      if ls "$dir"/lists/*_Packages* >/dev/null 2>&1; then
+        kdk_note "apt-get update for $suites failed; using the lists fetched before"
+      else
+        kdk_err "apt-get update for $suites failed: $(tail -n 3 "$dir/update.log" | tr '\n' ' ')"
+        return 1
+      fi
+    }
   fi
-  local ver
-  ver=$(kdk_apt_candidate "$pkg")
-  [ -n "$ver" ] || return 1
-  echo "$pkg $ver"
 }
 
-# Fetches the distribution kernel and busybox-static into the cache (once per
-# resolved version pair) and sets:
+# kdk_apt_has PKG VERSION: the private lists hold that version.
+kdk_apt_has() {
+  apt-cache "${KDK_GAPT[@]}" madison "$1" 2>/dev/null | awk -F' *[|] *' -v v="$2" '$2 == v { f = 1 } END { exit !f }'
+}
+
+# kdk_resolve_locked NAME: prints "PACKAGE VERSION" of lock entry NAME: the
+# pinned one when the mirror has it, else the newest of its series (saying
+# so in one line on stderr). Needs kdk_guest_apt.
+kdk_resolve_locked() {
+  kdk_lock_entry "$1" || return 1
+  if kdk_apt_has "$KDK_L_PKG" "$KDK_L_VER"; then
+    echo "$KDK_L_PKG $KDK_L_VER"
+    return 0
+  fi
+  local best_pkg="" best_ver="" p v
+  while read -r p; do
+    while read -r v; do
+      if [ -z "$best_ver" ] || dpkg --compare-versions "$v" gt "$best_ver"; then best_pkg=$p best_ver=$v; fi
+    done < <(apt-cache "${KDK_GAPT[@]}" madison "$p" 2>/dev/null | awk -F' *[|] *' '{ print $2 }')
+  done < <(apt-cache "${KDK_GAPT[@]}" pkgnames 2>/dev/null | grep -E -- "$KDK_L_SERIES" || true)
+  [ -n "$best_pkg" ] || {
+    kdk_err "$1: pinned $KDK_L_PKG $KDK_L_VER is not on the mirror, and no package of the series $KDK_L_SERIES is"
+    return 1
+  }
+  printf '%s: pinned %s %s unavailable, using %s %s\n' "$1" "$KDK_L_PKG" "$KDK_L_VER" "$best_pkg" "$best_ver" >&2
+  echo "$best_pkg $best_ver"
+}
+
+# Fetches the guest kernel (lock entry ${KDUMPKIT_KERNEL:-6.1}) and
+# busybox-static into the cache (once per version pair) and sets:
 #   KDK_GUEST_DIR  the cache entry; KDK_GUEST_ROOT its extracted tree
 #   KDK_KREL       the kernel release (uname -r)
 #   KDK_KPKG KDK_KVER KDK_BBVER  package names and versions
-#   KDK_VMLINUZ KDK_BUSYBOX  paths of the kernel image and busybox binary
+#   KDK_VMLINUZ KDK_BUSYBOX KDK_MODULES_DIR  paths in the tree
 kdk_fetch_guest() {
-  local resolved memo
-  # Each apt-cache call parses the package lists (~0.5 s without a binary
-  # cache): remember the resolution until the lists change.
-  memo=$(kdk_cache_root)/guest/resolved-$( (
-    echo "${KDUMPKIT_KERNEL_PACKAGE:-}"
-    stat -c '%n %Y %s' /var/lib/apt/lists/*Packages* 2>/dev/null
-  ) | md5sum | cut -c1-16)
-  if [ -f "$memo" ]; then
+  local kname=${KDUMPKIT_KERNEL:-6.1} memo resolved
+  kdk_lock_entry "$kname" || return 1
+  KDK_KPKG=$KDK_L_PKG KDK_KVER=$KDK_L_VER
+  kdk_lock_entry busybox || return 1
+  KDK_BBVER=$KDK_L_VER
+  # Pinned and cached: no network at all.
+  KDK_GUEST_DIR=$(kdk_cache_root)/guest/$(kdk_guest_key)
+  if [ -f "$KDK_GUEST_DIR/complete" ]; then
+    kdk_guest_set_paths
+    return
+  fi
+  # A fallback chosen within the last day is reused without asking apt again.
+  memo=$(kdk_cache_root)/guest/resolved-$(sha256sum <"$KDK_KERNELS_LOCK" | cut -c1-12)-$kname
+  if [ -f "$memo" ] && [ -n "$(find "$memo" -mmin -1440)" ]; then
     # shellcheck disable=SC1090
     . "$memo"
     KDK_GUEST_DIR=$(kdk_cache_root)/guest/$(kdk_guest_key)
     if [ -f "$KDK_GUEST_DIR/complete" ]; then
+      kdk_note "$kname: using $KDK_KPKG $KDK_KVER (pinned $KDK_L_PKG unavailable; chosen earlier today)" >&2
       kdk_guest_set_paths
       return
     fi
   fi
-  if ! resolved=$(kdk_resolve_kernel_package) || ! KDK_BBVER=$(kdk_apt_candidate busybox-static) ||
-    [ -z "$KDK_BBVER" ]; then
-    kdk_note "apt-cache knows no linux-image-amd64/busybox-static: running apt-get update"
-    if [ "$(id -u)" = 0 ]; then apt-get update -q >/dev/null || true; else sudo apt-get update -q >/dev/null || true; fi
-    resolved=$(kdk_resolve_kernel_package) || {
-      kdk_fetch_guest_fallback && return 0
-      kdk_err "cannot resolve the kernel package with apt-cache (linux-image-amd64)"
-      return 1
-    }
-    KDK_BBVER=$(kdk_apt_candidate busybox-static)
-    [ -n "$KDK_BBVER" ] || {
-      kdk_err "apt-cache knows no busybox-static"
-      return 1
-    }
-  fi
+  local suites
+  kdk_lock_entry busybox && suites=$KDK_L_SUITES || return 1
+  kdk_lock_entry "$kname" || return 1
+  suites=$(tr ',' '\n' <<<"$KDK_L_SUITES,$suites" | awk 'NF && !s[$0]++' | paste -sd, -)
+  kdk_guest_apt "$suites" || return 1
+  resolved=$(kdk_resolve_locked "$kname") || return 1
   read -r KDK_KPKG KDK_KVER <<<"$resolved"
-  KDK_KREL=${KDK_KPKG#linux-image-}
+  resolved=$(kdk_resolve_locked busybox) || return 1
+  read -r _ KDK_BBVER <<<"$resolved"
   KDK_GUEST_DIR=$(kdk_cache_root)/guest/$(kdk_guest_key)
   if [ ! -f "$KDK_GUEST_DIR/complete" ]; then
     kdk_fetch_guest_into "$KDK_GUEST_DIR" || return 1
@@ -163,55 +218,74 @@ kdk_guest_key() {
   printf '%s_%s+busybox-static_%s' "$KDK_KPKG" "$KDK_KVER" "$KDK_BBVER" | tr ':/' '__'
 }
 
-# With no usable apt lists (offline), use the newest complete cache entry.
-kdk_fetch_guest_fallback() {
-  local d
-  d=$(ls -1dt "$(kdk_cache_root)"/guest/*/complete 2>/dev/null | head -n1) || true
-  [ -n "$d" ] || return 1
-  KDK_GUEST_DIR=$(dirname "$d")
-  # shellcheck disable=SC1091
-  . "$KDK_GUEST_DIR/complete"
-  kdk_note "apt-cache unusable: using cached guest $KDK_GUEST_DIR"
-  kdk_guest_set_paths
-}
-
 kdk_guest_set_paths() {
   # shellcheck disable=SC1091
   . "$KDK_GUEST_DIR/complete"
   KDK_GUEST_ROOT=$KDK_GUEST_DIR/root
   KDK_VMLINUZ=$KDK_GUEST_ROOT/boot/vmlinuz-$KDK_KREL
   KDK_BUSYBOX=$KDK_GUEST_ROOT/bin/busybox
-  [ -f "$KDK_VMLINUZ" ] && [ -x "$KDK_BUSYBOX" ] && [ -f "$KDK_GUEST_ROOT/lib/modules/$KDK_KREL/modules.dep" ] || {
+  KDK_MODULES_DIR=$KDK_GUEST_ROOT/lib/modules/$KDK_KREL
+  [ -f "$KDK_VMLINUZ" ] && [ -x "$KDK_BUSYBOX" ] && [ -f "$KDK_MODULES_DIR/modules.dep" ] || {
     kdk_err "cache entry $KDK_GUEST_DIR is damaged: remove it and run again"
     return 1
   }
 }
 
+# kdk_fetch_guest_into DEST: downloads the kernel package with the packages
+# of the same release it depends on (sid splits the image, modules and base
+# files: linux-binary-REL, linux-modules-REL, linux-base-REL) and
+# busybox-static, extracts them, and lays the tree out as bookworm's
+# packages do (boot/vmlinuz-REL, lib/modules/REL) whatever the packaging.
 kdk_fetch_guest_into() {
-  local dest=$1 tmp
+  local dest=$1 tmp rel deps d
+  rel=${KDK_KPKG#linux-image-}
   mkdir -p "$(dirname "$dest")"
   tmp=$(mktemp -d "$dest.tmp.XXXXXX")
   chmod 755 "$tmp" # apt's _apt user must be able to write the .debs
-  kdk_note "downloading $KDK_KPKG=$KDK_KVER and busybox-static=$KDK_BBVER"
-  (cd "$tmp" && apt-get download -qq "$KDK_KPKG=$KDK_KVER" "busybox-static=$KDK_BBVER" 2>&1 |
-    grep -v 'unsandboxed as root' >&2) || true
-  local kdeb bdeb
-  kdeb=$(ls "$tmp"/"$KDK_KPKG"_*.deb 2>/dev/null | head -n1)
-  bdeb=$(ls "$tmp"/busybox-static_*.deb 2>/dev/null | head -n1)
-  if [ -z "$kdeb" ] || [ -z "$bdeb" ]; then
+  deps=$(apt-cache "${KDK_GAPT[@]}" show "$KDK_KPKG=$KDK_KVER" 2>/dev/null |
+    awk -F': ' '$1 == "Depends" { print $2; exit }' | tr ',|' '\n\n' |
+    sed -n "s/^ *\([^ (]*$(sed 's/[.+]/\\&/g' <<<"$rel")[^ (]*\).*/\1/p" | sort -u | tr '\n' ' ')
+  kdk_note "downloading $KDK_KPKG=$KDK_KVER ${deps:+(with $deps)}and busybox-static=$KDK_BBVER"
+  local want=("$KDK_KPKG=$KDK_KVER" "busybox-static=$KDK_BBVER")
+  for d in $deps; do want+=("$d=$KDK_KVER"); done
+  (cd "$tmp" && apt-get "${KDK_GAPT[@]}" download -qq "${want[@]}" >"$tmp/download.log" 2>&1) || {
+    kdk_err "apt-get download ${want[*]} failed: $(grep -v 'unsandboxed' "$tmp/download.log" | tail -n 3 | tr '\n' ' ')"
     rm -rf "$tmp"
-    kdk_err "apt-get download of $KDK_KPKG / busybox-static failed"
-    return 1
-  fi
-  mkdir "$tmp/root"
-  dpkg-deb -x "$kdeb" "$tmp/root" && dpkg-deb -x "$bdeb" "$tmp/root" || {
-    rm -rf "$tmp"
-    kdk_err "dpkg-deb -x failed"
     return 1
   }
-  rm -f "$kdeb" "$bdeb"
+  mkdir "$tmp/root"
+  for d in "$tmp"/*.deb; do
+    dpkg-deb -x "$d" "$tmp/root" || {
+      rm -rf "$tmp"
+      kdk_err "dpkg-deb -x $(basename "$d") failed"
+      return 1
+    }
+  done
+  rm -f "$tmp"/*.deb "$tmp/download.log"
+  # busybox may be under usr/bin (usrmerge); modules and the image under usr/lib.
+  local r=$tmp/root
+  [ -e "$r/bin/busybox" ] || { mkdir -p "$r/bin" && ln -s ../usr/bin/busybox "$r/bin/busybox"; }
+  if [ -d "$r/usr/lib/modules" ] && [ ! -e "$r/lib/modules" ]; then
+    mkdir -p "$r/lib" && ln -s ../usr/lib/modules "$r/lib/modules"
+  fi
+  KDK_KREL=$(ls "$r/lib/modules/" | awk 'NR == 1')
+  [ -n "$KDK_KREL" ] && [ -d "$r/lib/modules/$KDK_KREL/kernel" ] || {
+    rm -rf "$tmp"
+    kdk_err "$KDK_KPKG: no modules in the package(s)"
+    return 1
+  }
+  if [ ! -f "$r/boot/vmlinuz-$KDK_KREL" ]; then
+    local img
+    img=$(ls "$r/lib/modules/$KDK_KREL"/vmlinuz* 2>/dev/null | awk 'NR == 1')
+    [ -n "$img" ] || {
+      rm -rf "$tmp"
+      kdk_err "$KDK_KPKG: no kernel image (boot/vmlinuz-$KDK_KREL or lib/modules/$KDK_KREL/vmlinuz*)"
+      return 1
+    }
+    mkdir -p "$r/boot" && cp "$img" "$r/boot/vmlinuz-$KDK_KREL"
+  fi
   # The package ships no modules.dep (postinst runs depmod on a real system).
-  depmod -b "$tmp/root" "$KDK_KREL" || {
+  depmod -b "$r" "$KDK_KREL" || {
     rm -rf "$tmp"
     kdk_err "depmod -b failed"
     return 1
@@ -317,7 +391,8 @@ kdk_scenario_boot() {
   return $rc
 }
 kdk_scenario_console() { kdk_console_text "$W/console.log"; }
-kdk_scenario_has() { kdk_scenario_console | grep -q -F -- "$1"; }
+# (no `console | grep -q` under pipefail: grep's early exit would fail the pipe)
+kdk_scenario_has() { grep -q -F -- "$1" <<<"$(kdk_scenario_console)"; }
 # kdk_scenario_result NAME ERRORS: reports; keeps the work dir of a failure.
 kdk_scenario_result() {
   local name=$1 errs=$2
@@ -385,8 +460,10 @@ kdk_boot() {
   esac
   local append="console=ttyS0 crashkernel=${KDUMPKIT_CRASHKERNEL:-256M} panic=1 loglevel=6 ${KDUMPKIT_APPEND:-}"
   # QEMU's stdout is the serial console only (-display none, -monitor none).
-  local out=/dev/null
-  [ "$live" = 1 ] && out=/dev/stdout
+  # Shown live on this shell's own stdout (the inherited descriptor: opening
+  # /dev/stdout with > would truncate a redirected log).
+  local out
+  if [ "$live" = 1 ]; then exec {out}>&1; else exec {out}>/dev/null; fi
   timeout -k 10 "$limit" qemu-system-x86_64 \
     -accel "$accel" "${cpu[@]}" -m "${KDUMPKIT_QEMU_MEM:-1G}" -smp 1 \
     -nodefaults -display none -no-reboot -monitor none -serial stdio \
@@ -394,8 +471,9 @@ kdk_boot() {
     -drive "file=$dir/vda.img,format=raw,if=virtio" \
     -drive "file=$dir/vdb.img,format=raw,if=virtio" "${extra[@]}" \
     </dev/null 2>"$dir/qemu.out" |
-    sed -u 's/\r$//' | tee "$dir/console.log" | sed -u 's/^/    | /' >"$out"
+    sed -u 's/\r$//' | tee "$dir/console.log" | sed -u 's/^/    | /' >&"$out"
   rc=${PIPESTATUS[0]}
+  exec {out}>&-
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
     kdk_err "QEMU did not exit within ${limit}s (KDUMPKIT_QEMU_TIMEOUT): killed"
     return 1

@@ -6,6 +6,8 @@
 # with a panic in the capture kernel all fail. Runs in a few seconds.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/lib/skip.sh"
+kdk_need_tools mkfs.ext4 debugfs e2fsck readelf truncate
 exec 2>&1
 kdk_require_tools mkfs.ext4 debugfs e2fsck readelf truncate
 

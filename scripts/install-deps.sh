@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build, the tests and the demo need, as
-# listed in each part's packages.txt (plus any list files given as
-# arguments). Does nothing when all are present.
+# install-deps.sh [LIST...]: installs the Debian packages named in the
+# package lists given (default: the build's, the QEMU harness's and the
+# tests': toolchain/packages.txt qemu/packages.txt tests/packages.txt).
+# Does nothing when all are present; installs only what is missing and
+# upgrades nothing it was not asked for.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mapfile -t wanted < <(cat toolchain/packages.txt qemu/packages.txt tests/packages.txt "$@" 2>/dev/null |
+lists=("$@")
+[ ${#lists[@]} -gt 0 ] || lists=(toolchain/packages.txt qemu/packages.txt tests/packages.txt)
+mapfile -t wanted < <(cat "${lists[@]}" |
   sed 's/#.*//' | tr -s ' \t' '\n' | grep -v '^$' | sort -u)
 
 missing=()
 for p in "${wanted[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != 'install ok installed' ]; then
     missing+=("$p")
   fi
 done
@@ -20,4 +24,4 @@ echo "installing: ${missing[*]}"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 $SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends --no-upgrade "${missing[@]}"

@@ -34,7 +34,7 @@ libgcc_eh=$(gcclib libgcc_eh.a)
 crtbegin=$(gcclib crtbeginT.o)
 crtend=$(gcclib crtend.o)
 cxxconfig=$(echo '#include <bits/c++config.h>' | "$cxx" -x c++ -E -H - 2>&1 >/dev/null |
-  sed -n 's/^\.* *\(.*bits\/c++config\.h\)$/\1/p' | head -n 1)
+  sed -n 's/^\.* *\(.*bits\/c++config\.h\)$/\1/p' | awk 'NR == 1')
 
 for f in "$libstdcxx" "$libsupcxx" "$libgcc" "$libgcc_eh" "$crtbegin" "$crtend" \
   "$musl/libc.a" "$musl/crt1.o" "$musl/crti.o" "$musl/crtn.o" "$shimlib" "$cxxconfig" "$allow"; do

@@ -41,6 +41,9 @@ Result<VmcoreFile> VmcoreFile::open(const std::string& path) {
                           "file first: kdumpkit reassemble " + path + " OUTPUT"};
     case InputKind::diskdump:
       return Error{path + ": a \"DISKDUMP\" file (the old diskdump format) is not supported"};
+    case InputKind::unknown:
+      return Error{path + ": neither an ELF vmcore nor a kdump-compressed file (it begins with neither "
+                          "\"\\177ELF\" nor \"KDUMP   \")"};
     default:
       opened = v.open_elf();
   }

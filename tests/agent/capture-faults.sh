@@ -15,7 +15,9 @@ set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 KDUMPKIT" >&2; exit 2; }
 BIN=$(readlink -f "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
-if [ "$(id -u)" != 0 ]; then echo "capture-faults: needs root (loop devices); skipped"; exit 0; fi
+. "$HERE/../lib/skip.sh"
+kdk_need_root
+kdk_need_tools losetup mkfs.ext4 mkfs.xfs python3
 VMCORE=$("$HERE/../../qemu/fixtures.sh" busy | tail -n1)
 [ -f "$VMCORE" ] || { echo "FAIL: no busy fixture ($VMCORE)"; exit 1; }
 
@@ -89,7 +91,7 @@ if [ -z "$dir" ]; then fail "no crash directory"; else
   [ -s "$dir/vmcore" ] || fail "no vmcore"
   lvl=$(json "$dir/metadata.json" 'd["dump"]["level"]')
   [ "$lvl" -gt 0 ] || fail "dump level $lvl, expected a higher one than 0"
-  json "$dir/metadata.json" 'd["space"]["decision"]' | grep -q "too little space for dump level 0" ||
+  grep -q "too little space for dump level 0" <<<"$(json "$dir/metadata.json" 'd["space"]["decision"]')" ||
     fail "decision: $(json "$dir/metadata.json" 'd["space"]["decision"]')"
   echo "  [$CASE] level $lvl: $(json "$dir/metadata.json" 'd["space"]["decision"]')"
 fi

@@ -16,7 +16,9 @@ set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 KDUMPKIT" >&2; exit 2; }
 BIN=$(readlink -f "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
-if [ "$(id -u)" != 0 ]; then echo "raw-target: needs root (loop devices); skipped"; exit 0; fi
+. "$HERE/../lib/skip.sh"
+kdk_need_root
+kdk_need_tools losetup mkfs.ext4 wipefs python3
 VMCORE=$("$HERE/../../qemu/fixtures.sh" busy | tail -n1)
 [ -f "$VMCORE" ] || { echo "FAIL: no busy fixture ($VMCORE)"; exit 1; }
 
@@ -74,7 +76,7 @@ if [ $SC_RC -ne 0 ] || [ ! -d "$SAVED" ]; then fail "savecore: $(cat "$WORK/$CAS
   case $(basename "$SAVED") in rawhost-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[0-9][0-9]:[0-9][0-9]:[0-9][0-9]) ;;
     *) fail "crash directory named $(basename "$SAVED")" ;; esac
   for f in vmcore vmcore-dmesg.txt kdumpkit.log metadata.json; do [ -s "$SAVED/$f" ] || fail "no $f"; done
-  ls "$SAVED" | grep -q incomplete && fail "incomplete files left: $(ls "$SAVED")"
+  grep -q incomplete <<<"$(ls "$SAVED")" && fail "incomplete files left: $(ls "$SAVED")"
   start=$(now)
   "$BIN" dump -d 31 -c zstd "$VMCORE" "$WORK/expected.vmcore" >/dev/null 2>&1 || fail "kdumpkit dump failed"
   echo "  [$CASE] kdumpkit dump to a file for comparison: $(since "$start") s"

@@ -57,9 +57,9 @@ run() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a + 0 == a && b + 0 == b && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 echo "kdumpkit: $ours"
-echo "makedumpfile (lzo, zlib): $($mdf -v 2>&1 | head -1)"
+echo "makedumpfile (lzo, zlib): $($mdf -v 2>&1 | awk 'NR == 1')"
 if [ -n "$mdf_zstd" ]; then
-  echo "makedumpfile (zstd): $("$mdf_zstd" -v 2>&1 | head -1)"
+  echo "makedumpfile (zstd): $("$mdf_zstd" -v 2>&1 | awk 'NR == 1')"
 else
   echo "makedumpfile (zstd): MAKEDUMPFILE_ZSTD unset, zstd skipped"
 fi

@@ -21,18 +21,13 @@
 #include "agent/vmcore/physical_memory.h"
 #include "agent/vmcore/vmcore_file.h"
 #include "tests/classify/kdump_bitmaps.h"
+#include "tests/lib/test_env.h"
 
 using namespace kdk;
 
 namespace {
 
-std::string fixture_path(const char* variable = "KDK_FIXTURE_VMCORE") {
-  const char* p = std::getenv(variable);
-  if (!p || !*p) return {};
-  struct stat st;
-  if (::stat(p, &st) != 0) return {};
-  return p;
-}
+std::string fixture_path(const char* variable = "KDK_FIXTURE_VMCORE") { return test::require_env_file(variable); }
 
 // makedumpfile -l -d level, cached per vmcore (name and size).
 std::string oracle_dump(const std::string& vmcore, int level) {
@@ -46,7 +41,7 @@ std::string oracle_dump(const std::string& vmcore, int level) {
                     std::to_string(static_cast<long long>(st.st_mtime));
   std::string out = sub + "/d" + std::to_string(level) + ".kdump";
   if (::stat(out.c_str(), &st) == 0) return out;
-  if (std::system("command -v makedumpfile >/dev/null 2>&1") != 0) return {};
+  test::require_tool("makedumpfile", "makedumpfile");
   std::string cmd = "mkdir -p '" + sub + "' && makedumpfile -l -d " + std::to_string(level) + " '" + vmcore +
                     "' '" + out + ".tmp' >/dev/null 2>&1 && mv '" + out + ".tmp' '" + out + "'";
   if (std::system(cmd.c_str()) != 0) return {};
@@ -107,10 +102,6 @@ Run run_filter(Fixture& f, int level, uint64_t cycle) {
 
 TEST_CASE("fixture: translator reads init_uts_ns and struct pages", "[classify][oracle][arch][kernel]") {
   std::string path = fixture_path();
-  if (path.empty()) {
-    WARN("KDK_FIXTURE_VMCORE unset or missing: fixture test skipped");
-    return;
-  }
   auto f = open_fixture(path);
   auto uts = kernel::read_utsname(*f->mem, f->core.info());
   REQUIRE(uts.ok());
@@ -162,20 +153,13 @@ TEST_CASE("fixture: translator reads init_uts_ns and struct pages", "[classify][
 TEST_CASE("fixture: pfn sets equal makedumpfile's at every level", "[classify][oracle]") {
   for (const char* variable : {"KDK_FIXTURE_VMCORE", "KDK_FIXTURE_BUSY_VMCORE"}) {
     std::string path = fixture_path(variable);
-    if (path.empty()) {
-      WARN(variable << " unset or missing: fixture skipped");
-      continue;
-    }
     INFO(path);
     std::printf("%s\n", path.c_str());
     auto f = open_fixture(path);
     for (int level : {0, 2, 4, 8, 16, 31}) {
       int oracle_level = level & ~classify::kExcludeZero;  // zero pages are the writer's
       std::string dump_path = oracle_dump(path, oracle_level);
-      if (dump_path.empty()) {
-        WARN("makedumpfile unavailable: level " << level << " not compared");
-        continue;
-      }
+      REQUIRE(!dump_path.empty());
       auto oracle = testing::KdumpBitmaps::read(dump_path);
       REQUIRE(oracle.error.empty());
       Run ours = run_filter(*f, oracle_level, 1 << 16);

@@ -161,7 +161,7 @@ for i in "${!fixtures[@]}"; do
   dir=$work/$name
   mkdir -p "$dir"
   say "$name: $vmcore"
-  core_id=$(head -c 1048576 "$vmcore" | tr -c '[:print:]' '\n' | sed -n 's/^BUILD-ID=//p' | head -n1)
+  core_id=$(head -c 1048576 "$vmcore" | tr -c '[:print:]' '\n' | sed -n 's/^BUILD-ID=//p' | awk 'NR == 1')
   if [ -n "$core_id" ] && [ "$core_id" != "$vmlinux_id" ]; then
     fail "$name: the vmcore's BUILD-ID $core_id is not the vmlinux's $vmlinux_id"
     continue

@@ -16,18 +16,13 @@
 #include "agent/vmcore/physical_memory.h"
 #include "agent/vmcore/vmcore_file.h"
 #include "tests/dmesg/fixture_kernel_memory.h"
+#include "tests/lib/test_env.h"
 
 using namespace kdk;
 
 namespace {
 
-std::string fixture_path(const char* variable) {
-  const char* p = std::getenv(variable);
-  if (!p || !*p) return {};
-  struct stat st;
-  if (stat(p, &st) != 0) return {};
-  return p;
-}
+std::string fixture_path(const char* variable) { return test::require_env_file(variable); }
 
 bool read_file(const std::string& path, std::string& out) {
   FILE* f = std::fopen(path.c_str(), "rb");
@@ -57,16 +52,10 @@ bool makedumpfile_dmesg(const std::string& vmcore, std::string& out) {
 TEST_CASE("fixture: kernel log equals makedumpfile --dump-dmesg", "[dmesg][oracle]") {
   const char* variable = GENERATE("KDK_FIXTURE_VMCORE", "KDK_FIXTURE_BUSY_VMCORE");
   std::string path = fixture_path(variable);
-  if (path.empty()) {
-    WARN(variable << " unset or absent: skipping the dmesg oracle test");
-    return;
-  }
   INFO(path);
+  test::require_tool("makedumpfile", "makedumpfile");
   std::string expected;
-  if (!makedumpfile_dmesg(path, expected)) {
-    WARN("makedumpfile --dump-dmesg failed or is not installed: skipping the dmesg oracle test");
-    return;
-  }
+  REQUIRE(makedumpfile_dmesg(path, expected));
 
   auto core = vmcore::VmcoreFile::open(path);
   REQUIRE(core.ok());

@@ -9,6 +9,7 @@
 
 #include "agent/dump/dump.h"
 #include "fake_vmcore.h"
+#include "tests/lib/test_env.h"
 
 using namespace kdk;
 
@@ -38,11 +39,8 @@ std::vector<uint8_t> dump_with(const char* vmcore, const std::string& out, dump:
 }  // namespace
 
 TEST_CASE("oracle: a tiny memory budget and any thread count give the same bytes", "[dump][oracle]") {
+  test::require_env_file("KDK_FIXTURE_BUSY_VMCORE");
   const char* vmcore = std::getenv("KDK_FIXTURE_BUSY_VMCORE");
-  if (!vmcore || !*vmcore || !path_exists(vmcore)) {
-    WARN("KDK_FIXTURE_BUSY_VMCORE unset: skipping");
-    return;
-  }
   dump::test::TempDir dir;
   for (auto format : {dump::DumpFormat::kdump, dump::DumpFormat::flat}) {
     auto reference = dump_with(vmcore, dir.file("ref"), format, 64ULL << 20, 1);

@@ -14,18 +14,15 @@
 #include "agent/dump/kdump_reader.h"
 #include "agent/vmcore/physical_memory.h"
 #include "fake_vmcore.h"
+#include "tests/lib/test_env.h"
 
 using namespace kdk::dump;
 
 namespace {
 
 const char* fixture(const char* variable = "KDK_FIXTURE_VMCORE") {
-  const char* p = getenv(variable);
-  if (!p || !*p || !kdk::path_exists(p)) {
-    WARN(variable << " unset or missing: skipping the makedumpfile oracle tests");
-    return nullptr;
-  }
-  return p;
+  kdk::test::require_env_file(variable);
+  return getenv(variable);
 }
 
 // Both fixtures: the idle guest and the busy one (every class has pages).
@@ -35,10 +32,6 @@ std::vector<const char*> fixtures() {
     if (const char* p = fixture(v)) out.push_back(p);
   }
   return out;
-}
-
-bool have(const char* tool) {
-  return system((std::string("command -v ") + tool + " >/dev/null 2>&1").c_str()) == 0;
 }
 
 int run(const std::string& cmd) {
@@ -70,10 +63,7 @@ std::string write_ours(const char* vmcore, const std::string& out, int level, Co
 }  // namespace
 
 TEST_CASE("oracle: the same file as makedumpfile, byte for byte, at every dump level", "[dump][oracle]") {
-  if (!have("makedumpfile")) {
-    WARN("makedumpfile not installed: skipping");
-    return;
-  }
+  kdk::test::require_tool("makedumpfile", "makedumpfile");
   for (const char* vmcore : fixtures()) {
     CAPTURE(vmcore);
     test::TempDir dir;
@@ -134,11 +124,7 @@ TEST_CASE("oracle: the same file as makedumpfile, byte for byte, at every dump l
 TEST_CASE("oracle: makedumpfile -R rebuilds our flattened stream; --dump-dmesg reads our file",
           "[dump][oracle]") {
   const char* vmcore = fixture();
-  if (!vmcore) return;
-  if (!have("makedumpfile")) {
-    WARN("makedumpfile not installed: skipping");
-    return;
-  }
+  kdk::test::require_tool("makedumpfile", "makedumpfile");
   test::TempDir dir;
   std::string regular = write_ours(vmcore, dir.file("ours.kdump"), 1, Compression::zlib, DumpFormat::kdump);
   std::string flat = write_ours(vmcore, dir.file("ours.flat"), 1, Compression::zlib, DumpFormat::flat);
@@ -154,11 +140,7 @@ TEST_CASE("oracle: makedumpfile -R rebuilds our flattened stream; --dump-dmesg r
 
 TEST_CASE("oracle: libkdumpfile reads our zstd output", "[dump][oracle]") {
   const char* vmcore = fixture();
-  if (!vmcore) return;
-  if (run("/usr/bin/python3 -c 'import kdumpfile' >/dev/null 2>&1") != 0) {
-    WARN("python3-libkdumpfile not installed: skipping");
-    return;
-  }
+  kdk::test::require_python_module("kdumpfile", "python3-libkdumpfile");
   test::TempDir dir;
   for (const char* core : fixtures()) {
     for (int level : {0, 31}) {
@@ -172,8 +154,7 @@ TEST_CASE("oracle: libkdumpfile reads our zstd output", "[dump][oracle]") {
 
 TEST_CASE("oracle: ELF output equals makedumpfile -E", "[dump][oracle]") {
   const char* vmcore = fixture();
-  if (!vmcore) return;
-  if (!have("makedumpfile")) return;
+  kdk::test::require_tool("makedumpfile", "makedumpfile");
   test::TempDir dir;
   for (int level : {1, 31}) {
     CAPTURE(level);

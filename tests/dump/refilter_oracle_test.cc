@@ -17,6 +17,7 @@
 #include "agent/dump/dump.h"
 #include "agent/dump/kdump_reader.h"
 #include "fake_vmcore.h"
+#include "tests/lib/test_env.h"
 
 using namespace kdk::dump;
 
@@ -25,12 +26,8 @@ namespace {
 std::vector<const char*> fixtures() {
   std::vector<const char*> out;
   for (const char* v : {"KDK_FIXTURE_VMCORE", "KDK_FIXTURE_BUSY_VMCORE"}) {
-    const char* p = getenv(v);
-    if (p && *p && kdk::path_exists(p)) {
-      out.push_back(p);
-    } else {
-      WARN(v << " unset or missing: skipping");
-    }
+    kdk::test::require_env_file(v);
+    out.push_back(getenv(v));
   }
   return out;
 }
@@ -39,8 +36,6 @@ int run(const std::string& cmd) {
   int rc = system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
-
-bool have_makedumpfile() { return run("command -v makedumpfile >/dev/null 2>&1") == 0; }
 
 std::string ours(const std::string& input, const std::string& out, int level, Compression c) {
   auto core = kdk::vmcore::VmcoreFile::open(input);
@@ -83,10 +78,7 @@ uint64_t bitmap_diff(const KdumpReader& a, const KdumpReader& b, int which) {
 
 TEST_CASE("oracle: refiltering a kdump-compressed file equals makedumpfile's, byte for byte",
           "[dump][oracle][refilter]") {
-  if (!have_makedumpfile()) {
-    WARN("makedumpfile not installed: skipping");
-    return;
-  }
+  kdk::test::require_tool("makedumpfile", "makedumpfile");
   struct Case {
     int in_level;
     const char* in_flag;
@@ -153,7 +145,7 @@ TEST_CASE("oracle: the refiltered pfn set equals a direct dump of the raw vmcore
 
 TEST_CASE("oracle: ELF output from a kdump-compressed input reads back in libkdumpfile",
           "[dump][oracle][refilter]") {
-  if (!have_makedumpfile()) return;
+  kdk::test::require_tool("makedumpfile", "makedumpfile");
   if (run("/usr/bin/python3 -c 'import kdumpfile' >/dev/null 2>&1") != 0) {
     WARN("python3-libkdumpfile not installed: skipping");
     return;
@@ -210,7 +202,7 @@ TEST_CASE("oracle: ELF output from a kdump-compressed input reads back in libkdu
 
 TEST_CASE("oracle: kdumpkit dmesg on a kdump-compressed file equals makedumpfile --dump-dmesg on it",
           "[dump][oracle][refilter]") {
-  if (!have_makedumpfile()) return;
+  kdk::test::require_tool("makedumpfile", "makedumpfile");
   for (const char* vmcore : fixtures()) {
     kdk::dump::test::TempDir dir;
     std::string in = mdf(vmcore, dir.file("in.kdump"), 31, "-l");

@@ -47,6 +47,14 @@ def main():
         "fallbacks": "# c\ntarget = disk:UUID=0d5c1e8a-1111-4222-8333-444455556666\ntarget = disk:/dev/vdb:/x\ndevice_timeout = 5\n",
         "overrides": "kdumpkit.final_action=halt kdumpkit.target=disk:LABEL=b -- single",
         "record": "host = h\nkernel_release = 6.1\nmodule = kernel/fs/ext4/ext4.ko\n",
+        "network": "target = nfs://srv/export/crash vers=4.1 options=timeo=600\n"
+        "target = https://dumps.example:8443/up ca=/etc/ca.pem token_file=/root/t proxy=http://p:3128\n"
+        "target = s3://bucket/prefix endpoint=http://127.0.0.1:7480 region=us-east-1 "
+        "credentials_file=/root/s3 part_size=5\nnet_interface = eth0\nretries = 3\n",
+        "raw": "target = raw:/dev/vdc\ndump_format = kdump\ndump_level = 17\ncompression = lzo\n"
+        "deadline = 600\nkeep = 3\nmin_free = 64\nnr_cpus = 2\ncapture_args = quiet\n",
+        "network-overrides": "BOOT_IMAGE=/vmlinuz kdumpkit.target=nfs://h/e kdumpkit.target=s3 "
+        "kdumpkit.dump_level=1 kdumpkit.deadline=x",
     }
     for target, seeds in (("fuzz_elf_core", elf), ("fuzz_config", configs)):
         d = os.path.join(out, target)

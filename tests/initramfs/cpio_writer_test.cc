@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "util/fd.h"
+#include "tests/lib/test_env.h"
 
 namespace kdk::initramfs {
 namespace {
@@ -124,8 +125,6 @@ std::string run(const std::string& command) {
   REQUIRE(status == 0);
   return out;
 }
-
-bool have_cpio() { return std::system("command -v cpio >/dev/null 2>&1") == 0; }
 
 const ParsedEntry* find(const std::vector<ParsedEntry>& entries, const std::string& name) {
   for (const ParsedEntry& e : entries) {
@@ -377,10 +376,7 @@ TEST_CASE("cpio: listing shows one ls-like line per entry", "[initramfs][cpio]")
 }
 
 TEST_CASE("cpio: GNU cpio lists the archive, device numbers and symlink", "[initramfs][cpio]") {
-  if (!have_cpio()) {
-    WARN("cpio(1) is not installed; skipping the cross-check with GNU cpio");
-    return;
-  }
+  kdk::test::require_tool("cpio", "cpio");
   TempDir dir;
   const std::string host = dir.path() + "/busybox";
   REQUIRE(write_file(host, "binary").ok());
@@ -399,10 +395,7 @@ TEST_CASE("cpio: GNU cpio lists the archive, device numbers and symlink", "[init
 }
 
 TEST_CASE("cpio: GNU cpio extracts the same contents and modes", "[initramfs][cpio]") {
-  if (!have_cpio()) {
-    WARN("cpio(1) is not installed; skipping the extraction check with GNU cpio");
-    return;
-  }
+  kdk::test::require_tool("cpio", "cpio");
   TempDir dir;
   const std::string host = dir.path() + "/busybox";
   std::string big(5 * 1024 * 1024 + 3, '\0');

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "util/fd.h"
+#include "tests/lib/test_env.h"
 
 using namespace kdk;
 using namespace kdk::loader;
@@ -59,9 +60,10 @@ config::Target target(const std::string& text, int line = 7) {
   return *t;
 }
 
-bool can_use_loop() {
-  return ::geteuid() == 0 &&
-         std::system("command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null") == 0;
+void require_loop() {
+  kdk::test::require_root();
+  kdk::test::require_tool("losetup", "mount");
+  kdk::test::require_tool("mkfs.ext4", "e2fsprogs");
 }
 
 bool mounted(const std::string& dev) { return run("grep -c '^" + dev + " ' /proc/mounts") != "0"; }
@@ -123,15 +125,9 @@ TEST_CASE("a missing device is named with what was seen", "[loader]") {
 }
 
 TEST_CASE("target checks on a loop device", "[loader][root]") {
-  if (!can_use_loop()) {
-    WARN("skipped: needs root, losetup and mkfs.ext4");
-    return;
-  }
+  require_loop();
   LoopDisk disk("kdkcheck");
-  if (!disk.usable()) {
-    WARN("skipped: losetup -f failed");
-    return;
-  }
+  if (!disk.usable()) kdk::test::skip("losetup -f failed: no loop device can be set up here");
 
   SECTION("an unmounted filesystem is mounted privately, the directory created and left clean") {
     auto c = check_target(target("disk:" + disk.dev + ":/var/crash"), 1, {});
@@ -240,9 +236,9 @@ TEST_CASE("target checks on a loop device", "[loader][root]") {
 }
 
 TEST_CASE("a device without a supported filesystem is refused", "[loader][root]") {
-  if (!can_use_loop()) return;
+  require_loop();
   LoopDisk blank("none", false);
-  if (!blank.usable()) return;
+  if (!blank.usable()) kdk::test::skip("losetup -f failed: no loop device can be set up here");
   auto c = check_target(target("disk:" + blank.dev), 1, {});
   REQUIRE(c.problems.size() == 1);
   CHECK_THAT(c.problems[0], Catch::Contains("no known filesystem (ext4, xfs, btrfs)"));
@@ -266,10 +262,10 @@ TEST_CASE("network targets are checked by writing to them at load, and left alon
 }
 
 TEST_CASE("raw targets on loop devices", "[loader][root]") {
-  if (!can_use_loop()) return;
+  require_loop();
   SECTION("a blank device is usable, with a warning when smaller than memory") {
     LoopDisk blank("none", false);
-    if (!blank.usable()) return;
+    if (!blank.usable()) kdk::test::skip("losetup -f failed: no loop device can be set up here");
     auto c = check_target(target("raw:" + blank.dev), 0, {});
     INFO((c.problems.empty() ? c.summary : c.problems[0]));
     CHECK(c.ok());
@@ -281,7 +277,7 @@ TEST_CASE("raw targets on loop devices", "[loader][root]") {
   }
   SECTION("a udev link is refused: the capture kernel has none") {
     LoopDisk blank("none", false);
-    if (!blank.usable()) return;
+    if (!blank.usable()) kdk::test::skip("losetup -f failed: no loop device can be set up here");
     std::string link = "/dev/kdk-test-raw-link";
     ::unlink(link.c_str());
     REQUIRE(::symlink(blank.dev.c_str(), link.c_str()) == 0);
@@ -292,7 +288,7 @@ TEST_CASE("raw targets on loop devices", "[loader][root]") {
   }
   SECTION("a filesystem on it is not overwritten without being told") {
     LoopDisk disk("precious");
-    if (!disk.usable()) return;
+    if (!disk.usable()) kdk::test::skip("losetup -f failed: no loop device can be set up here");
     auto c = check_target(target("raw:" + disk.dev), 0, {});
     REQUIRE(c.problems.size() == 1);
     CHECK_THAT(c.problems[0],

@@ -7,12 +7,14 @@
 # how tests/net/record-dhcp.sh records packets for the unit tests.
 # Needs root, dnsmasq (dnsmasq-base) and, for PCAP, tcpdump.
 set -euo pipefail
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/skip.sh"
+kdk_need_root
+kdk_need_tools unshare ip dnsmasq
 unit_tests=$(realpath "$1")
 pcap=${2:+$(realpath -m "$2")}
 if [ "${KDK_IN_NETNS:-}" != 1 ]; then
   exec unshare --net --mount env KDK_IN_NETNS=1 "$0" "$unit_tests" ${pcap:+"$pcap"}
 fi
-command -v dnsmasq >/dev/null || { echo "netns-dhcp: dnsmasq is not installed (Debian: dnsmasq-base)" >&2; exit 1; }
 mount --make-rprivate /
 mount -t sysfs sysfs /sys
 

@@ -14,6 +14,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../qemu/lib.sh
 . "$here/../../qemu/lib.sh"
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../../tests/lib/skip.sh"
+kdk_need_tools qemu-system-x86_64 cpio socat rpcbind dpkg-deb unshare
+kdk_need_root
 [ $# -eq 1 ] || kdk_die "usage: $0 KDK_NETPROBE"
 probe=$(readlink -f "$1")
 [ -x "$probe" ] || kdk_die "no probe binary at $1 (cmake --build build/product --target kdk_netprobe)"

@@ -86,7 +86,7 @@ rows=$(
 )
 [ -z "$out" ] || {
   echo "$rows" >"$out/classes.txt"
-  makedumpfile -v 2>&1 | head -n1 >"$out/makedumpfile.version"
+  makedumpfile -v 2>&1 | awk 'NR == 1' >"$out/makedumpfile.version"
 }
 
 printf '%-14s %4s %10s %10s %10s\n' class "-d" alone class "in -d 31"

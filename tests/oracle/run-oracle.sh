@@ -9,6 +9,7 @@
 #                            idle.mdf/, busy.mdf/ (makedumpfile's view: see
 #                            tests/oracle/mdf-classes.sh)
 #   KDK_ORACLE_DIR           tests/oracle (kdump_pfns.py, compare_pages.py, ...)
+#   KDK_GUEST_MODULES_DIR    the fixtures' kernel's modules (a real modules.dep)
 # Extra arguments are Catch2 options (-s, --durations yes, ...); to run a
 # subset, set KDK_ORACLE_SPEC (default "[oracle]"; "[dump][oracle]" means
 # both tags). No test case tagged [oracle] is not a failure (Catch2 2 then
@@ -21,6 +22,9 @@ set -euo pipefail
 unit=$1
 shift
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/skip.sh"
+kdk_need_tools makedumpfile python3
+python3 -c 'import kdumpfile' 2>/dev/null || kdk_skip "python3-libkdumpfile is not installed"
 mapfile -t paths < <("$here/../../qemu/fixtures.sh" idle busy)
 [ ${#paths[@]} -eq 2 ] && [ -f "${paths[0]}" ] && [ -f "${paths[1]}" ] || {
   echo "run-oracle: qemu/fixtures.sh idle busy gave no fixtures" >&2
@@ -37,6 +41,9 @@ for p in "${paths[@]}"; do
 done
 export KDK_FIXTURE_VMCORE=${paths[0]} KDK_FIXTURE_BUSY_VMCORE=${paths[1]} KDK_FIXTURE_DIR=$dir
 export KDK_ORACLE_DIR=$here
+. "$here/../../qemu/lib.sh"
+kdk_fetch_guest >/dev/null
+export KDK_GUEST_MODULES_DIR=$KDK_MODULES_DIR
 echo "run-oracle: KDK_FIXTURE_VMCORE=$KDK_FIXTURE_VMCORE"
 echo "run-oracle: KDK_FIXTURE_BUSY_VMCORE=$KDK_FIXTURE_BUSY_VMCORE"
 echo "run-oracle: KDK_FIXTURE_DIR=$KDK_FIXTURE_DIR"

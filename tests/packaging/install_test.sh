@@ -4,6 +4,9 @@
 # against that DESTDIR: postinst builds the new kernel's capture initramfs
 # (with its target's filesystem module), postrm removes it.
 set -euo pipefail
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../../tests/lib/skip.sh"
+kdk_need_tools systemd-analyze losetup mkfs.ext4
+kdk_need_root
 src=$1
 bin=$2
 work=$(mktemp -d)
@@ -26,7 +29,7 @@ for f in usr/sbin/kdumpkit lib/systemd/system/kdumpkit.service etc/kernel/postin
   [ -e "$dest/$f" ] || fail "make install did not install /$f"
 done
 [ "$(stat -c %a "$dest/etc/kdumpkit.conf")" = 600 ] || fail "/etc/kdumpkit.conf is not mode 600"
-"$dest/usr/sbin/kdumpkit" --version | grep -q '^kdumpkit ' || fail "the installed binary does not run"
+grep -q '^kdumpkit ' <<<"$("$dest/usr/sbin/kdumpkit" --version)" || fail "the installed binary does not run"
 
 # The unit: systemd's own checker, against the installed tree (with the
 # system's own targets beside it, which the unit orders itself against).

@@ -4,6 +4,9 @@
 # must answer an RPC NULL call (rpcinfo). This host kernel has no NFS
 # client, so the mount itself is tested in QEMU.
 set -euo pipefail
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../../tests/lib/skip.sh"
+kdk_need_root
+kdk_need_tools unshare ip rpcbind dpkg-deb apt-get python3
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "${KDK_IN_NETNS:-}" != 1 ]; then
   work=$(mktemp -d)

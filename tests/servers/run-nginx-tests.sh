@@ -3,6 +3,8 @@
 # on loopback (tests/servers/nginx.sh), stopping them afterwards.
 #   run-nginx-tests.sh UNIT_TESTS [CATCH_SPEC]   (default: every [nginx] case but the benchmark)
 set -euo pipefail
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../../tests/lib/skip.sh"
+kdk_need_tools nginx openssl python3
 here=$(cd "$(dirname "$0")" && pwd)
 unit_tests=${1:?usage: run-nginx-tests.sh UNIT_TESTS [SPEC]}
 spec=${2:-[nginx]~[nginx_bench]}

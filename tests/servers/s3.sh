@@ -331,7 +331,7 @@ ENV
   if [ "$server" = s3rver ]; then
     echo "S3_DATA=$work/s3-data" >>"$work/s3.env"
   else
-    echo "S3_SERVER_VERSION=\"$(radosgw --version | head -n1)\"" >>"$work/s3.env"
+    echo "S3_SERVER_VERSION=\"$(radosgw --version | awk 'NR == 1')\"" >>"$work/s3.env"
   fi
   if [ "$tls" = tls ]; then
     printf 'S3_CA=%s\nS3_WRONG_CA=%s\n' "$work/pki/ca.pem" "$work/pki/wrong-ca.pem" >>"$work/s3.env"

@@ -14,6 +14,7 @@
 
 #include "targets/block_devices.h"
 #include "util/fd.h"
+#include "tests/lib/test_env.h"
 
 using namespace kdk::targets;
 
@@ -95,10 +96,8 @@ TEST_CASE("MBR partitions: disk signature and number", "[gpt]") {
 }
 
 TEST_CASE("a partition found by PARTUUID through sysfs, as sgdisk made it", "[gpt]") {
-  if (run("command -v sgdisk").empty() || run("command -v mkfs.ext4").empty()) {
-    WARN("sgdisk or mkfs.ext4 missing: skipped");
-    return;
-  }
+  kdk::test::require_tool("sgdisk", "gdisk");
+  kdk::test::require_tool("mkfs.ext4", "e2fsprogs");
   std::string dir = temp_dir();
   REQUIRE(std::system(
               ("truncate -s 8M " + dir + "/disk && sgdisk -n 1:2048:+2M -n 2:0:0 " + dir + "/disk >/dev/null")

@@ -7,6 +7,8 @@
 # plus tests/servers/fault_proxy.py in front of the HTTP one
 # (S3_FAULT_ENDPOINT, S3_FAULT_MODE: the proxy's mode file), and stops them. KDK_S3_SPEC overrides the test spec.
 set -euo pipefail
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../../tests/lib/skip.sh"
+kdk_need_tools radosgw ceph-mon ceph-osd curl python3
 [ $# -ge 1 ] || {
   echo "usage: $0 UNIT_TESTS [CATCH2 ARGS...]" >&2
   exit 2
