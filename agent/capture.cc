@@ -1,7 +1,5 @@
 #include "agent/capture.h"
 
-#include "agent/capture_context.h"
-
 #include <time.h>
 #include <unistd.h>
 
@@ -11,11 +9,9 @@
 #include <optional>
 #include <vector>
 
+#include "agent/capture_context.h"
 #include "agent/console_log.h"
 #include "agent/dm_activate.h"
-#include "agent/dmesg/vmcore_dmesg.h"
-#include "agent/dump/dump.h"
-#include "agent/dump/sink.h"
 #include "agent/heartbeat.h"
 #include "agent/metadata.h"
 #include "agent/module_loader.h"
@@ -23,13 +19,16 @@
 #include "agent/retention.h"
 #include "agent/space_estimate.h"
 #include "agent/test_switches.h"
-#include "agent/vmcore/vmcore_file.h"
 #include "config/load_record.h"
+#include "engine/dmesg/vmcore_dmesg.h"
+#include "engine/dump/dump.h"
+#include "engine/dump/sink.h"
+#include "engine/vmcore/vmcore_file.h"
 #include "targets/disk_target.h"
-#include "util/time_format.h"
 #include "util/fd.h"
 #include "util/format.h"
 #include "util/log.h"
+#include "util/time_format.h"
 #include "util/version.h"
 
 namespace kdk::agent {
@@ -38,10 +37,9 @@ namespace {
 
 constexpr size_t kCopyChunk = 4 << 20;
 
-// Copies the vmcore byte for byte, logging progress about every 5 seconds.
-}  // namespace
-
-Status copy_vmcore(const vmcore::VmcoreFile& core, ByteWriter& out, const targets::Clock& clock) {
+// Copies the vmcore byte for byte into `out` (strictly forward), logging
+// progress about every 5 seconds.
+Status copy_vmcore(const vmcore::VmcoreFile& core, dump::Sink& out, const Clock& clock) {
   std::vector<char> buf(kCopyChunk);
   const uint64_t total = core.size();
   uint64_t done = 0;
@@ -59,7 +57,7 @@ Status copy_vmcore(const vmcore::VmcoreFile& core, ByteWriter& out, const target
       return Error{format("%s ends at %llu bytes, expected %llu", core.path().c_str(),
                           static_cast<unsigned long long>(done), static_cast<unsigned long long>(total))};
     }
-    if (auto s = out.write(buf.data(), static_cast<size_t>(n)); !s) return s;
+    if (auto s = out.write_at(done, buf.data(), static_cast<size_t>(n)); !s) return s;
     done += static_cast<uint64_t>(n);
     auto now = clock.now();
     if (now - last >= std::chrono::seconds(5)) {
@@ -74,55 +72,34 @@ Status copy_vmcore(const vmcore::VmcoreFile& core, ByteWriter& out, const target
   return {};
 }
 
-namespace {
-
-// An AtomicFile as a ByteWriter (its digest follows the bytes).
-class AtomicFileWriter final : public ByteWriter {
+// An AtomicFile as a Sink: bytes that continue the file go through
+// AtomicFile::write (its digest follows them: a raw copy is hashed as it
+// is written); any other write is a pwrite on its descriptor (the engine's
+// kdump layout), and the digest is then read back at commit.
+class AtomicFileSink final : public dump::Sink {
  public:
-  explicit AtomicFileWriter(targets::AtomicFile& file) : file_(file) {}
-  Status write(const void* data, size_t size) override { return file_.write(data, size); }
+  explicit AtomicFileSink(targets::AtomicFile& file) : file_(file) {}
+  Status write_at(uint64_t offset, const void* data, size_t size) override {
+    bytes_ += size;
+    if (!placed_ && offset == file_.bytes_written()) return file_.write(data, size);
+    if (!placed_) placed_.emplace(file_.fd(), "vmcore");
+    return placed_->write_at(offset, data, size);
+  }
+  Status finish() override { return {}; }
+  uint64_t bytes_out() const override { return bytes_; }
 
  private:
   targets::AtomicFile& file_;
+  std::optional<dump::FileSink> placed_;
+  uint64_t bytes_ = 0;
 };
 
-// A Sink written strictly forward as a ByteWriter (a raw copy to a stream).
-class SinkWriter final : public ByteWriter {
- public:
-  explicit SinkWriter(dump::Sink& sink) : sink_(sink) {}
-  Status write(const void* data, size_t size) override {
-    Status s = sink_.write_at(at_, data, size);
-    at_ += size;
-    return s;
-  }
+}  // namespace
 
- private:
-  dump::Sink& sink_;
-  uint64_t at_ = 0;
-};
-
-// The dump itself: a byte copy (raw), or filtered and compressed by the engine.
-Status write_vmcore(CaptureContext& ctx, targets::AtomicFile& out, int level) {
+Status write_dump(CaptureContext& ctx, dump::Sink& sink, int level) {
   ctx.metadata.damage = ctx.log_damage;  // this attempt's own findings follow
   if (ctx.config.dump_format == config::DumpFormat::kRaw) {
-    AtomicFileWriter writer(out);
-    return copy_vmcore(ctx.core, writer, ctx.clock);
-  }
-  auto o = engine_options(ctx, level);
-  if (!o) return o.error();
-  dump::FileSink sink(out.fd(), "vmcore");
-  auto stats = dump::dump_vmcore(ctx.core, *o, sink);
-  if (!stats) return stats.error();
-  record_dump_stats(ctx, *o, *stats);
-  return {};
-}
-
-// The same through any sink (a stream: the raw target's flattened vmcore).
-Status write_vmcore_to_sink(CaptureContext& ctx, dump::Sink& sink, int level) {
-  ctx.metadata.damage = ctx.log_damage;
-  if (ctx.config.dump_format == config::DumpFormat::kRaw) {
-    SinkWriter writer(sink);
-    Status s = copy_vmcore(ctx.core, writer, ctx.clock);
+    Status s = copy_vmcore(ctx.core, sink, ctx.clock);
     return s ? sink.finish() : s;
   }
   auto o = engine_options(ctx, level);
@@ -132,6 +109,8 @@ Status write_vmcore_to_sink(CaptureContext& ctx, dump::Sink& sink, int level) {
   record_dump_stats(ctx, *o, *stats);
   return {};
 }
+
+namespace {
 
 // Writes one file of the crash directory atomically and records it.
 Status write_dump_file(CaptureContext& ctx, const std::string& dir, const std::string& name,
@@ -148,7 +127,8 @@ Status write_dump_file(CaptureContext& ctx, const std::string& dir, const std::s
     if (auto s = file->discard(); !s) log::warn("%s", s.error().message.c_str());
     return done;
   }
-  ctx.metadata.files.push_back(SavedFile{name, file->bytes_written(), file->sha256(), seconds_since(t0, ctx.clock)});
+  ctx.metadata.files.push_back(
+      SavedFile{name, file->bytes_written(), file->sha256(), seconds_since(t0, ctx.clock)});
   return {};
 }
 
@@ -197,7 +177,8 @@ SpaceCheck check_space(CaptureContext& ctx, const Result<uint64_t>& avail) {
     auto size = estimate(ctx.config.dump_level);
     d.size = size ? *size : DumpSize{};
     d.write_dump = size && size->expected_bytes <= usable;
-    d.reason = format("raw copy of %llu MiB, %llu MiB usable", static_cast<unsigned long long>(d.size.upper_bytes >> 20),
+    d.reason = format("raw copy of %llu MiB, %llu MiB usable",
+                      static_cast<unsigned long long>(d.size.upper_bytes >> 20),
                       static_cast<unsigned long long>(usable >> 20));
     if (!d.write_dump) d.reason = "no dump: " + d.reason;
   } else {
@@ -226,8 +207,9 @@ std::string final_metadata_json(CaptureContext& ctx, const TargetAttempt& attemp
 // Log and metadata close every attempt that got a directory, dump or not.
 Status write_log_and_metadata(CaptureContext& ctx, const std::string& dir, const TargetAttempt& attempt) {
   std::string log_text = console_log().text();
-  Status logged = write_dump_file(ctx, dir, "kdumpkit.log", "kdumpkit-incomplete.log",
-                                  [&](targets::AtomicFile& f) { return f.write(log_text.data(), log_text.size()); });
+  Status logged =
+      write_dump_file(ctx, dir, "kdumpkit.log", "kdumpkit-incomplete.log",
+                      [&](targets::AtomicFile& f) { return f.write(log_text.data(), log_text.size()); });
   if (!logged) log::warn("kdumpkit.log: %s", logged.error().message.c_str());
   std::string json = final_metadata_json(ctx, attempt);
   return write_dump_file(ctx, dir, "metadata.json", "metadata.json-incomplete",
@@ -258,8 +240,9 @@ TargetResult save_to_filesystem(CaptureContext& ctx, const config::Target& targe
   // the dump itself does not make it.
   if (ctx.kernel_log) {
     const std::string& text = ctx.kernel_log->text();
-    Status logged = write_dump_file(ctx, *dir, "vmcore-dmesg.txt", "vmcore-dmesg-incomplete.txt",
-                                    [&](targets::AtomicFile& f) { return f.write(text.data(), text.size()); });
+    Status logged =
+        write_dump_file(ctx, *dir, "vmcore-dmesg.txt", "vmcore-dmesg-incomplete.txt",
+                        [&](targets::AtomicFile& f) { return f.write(text.data(), text.size()); });
     if (!logged) return failed(logged.error().message);
   }
 
@@ -269,7 +252,8 @@ TargetResult save_to_filesystem(CaptureContext& ctx, const config::Target& targe
   if (m.space.chosen_level >= 0) {
     auto t0 = ctx.clock.now();
     Status saved = write_dump_file(ctx, *dir, "vmcore", "vmcore-incomplete", [&](targets::AtomicFile& f) {
-      return write_vmcore(ctx, f, m.space.chosen_level);
+      AtomicFileSink sink(f);
+      return write_dump(ctx, sink, m.space.chosen_level);
     });
     secs = seconds_since(t0, ctx.clock);
     if (saved) {
@@ -292,10 +276,10 @@ TargetResult save_to_filesystem(CaptureContext& ctx, const config::Target& targe
   }
   if (auto s = mounted->unmount(); !s) return failed(s.error().message);
   if (!m.complete) return TargetResult{TargetResult::kLogOnly, attempt.detail};
-  return TargetResult{TargetResult::kComplete,
-                      format("saved %s/vmcore (level %d, %llu MiB in %.1f s) on %s", shown.c_str(),
-                             m.space.chosen_level, static_cast<unsigned long long>(vmcore_size(m) >> 20), secs,
-                             mounted->device().path.c_str())};
+  return TargetResult{
+      TargetResult::kComplete,
+      format("saved %s/vmcore (level %d, %llu MiB in %.1f s) on %s", shown.c_str(), m.space.chosen_level,
+             static_cast<unsigned long long>(vmcore_size(m) >> 20), secs, mounted->device().path.c_str())};
 }
 
 TargetResult save_to_raw_target(CaptureContext& ctx, const config::Target& target,
@@ -310,7 +294,7 @@ TargetResult save_to_raw_target(CaptureContext& ctx, const config::Target& targe
   if (ctx.kernel_log) job.dmesg = &ctx.kernel_log->text();
   job.metadata = &ctx.metadata;
   job.check_space = [&](const Result<uint64_t>& usable) { return check_space(ctx, usable); };
-  job.write_dump = [&](dump::Sink& sink, int level) { return write_vmcore_to_sink(ctx, sink, level); };
+  job.write_dump = [&](dump::Sink& sink, int level) { return write_dump(ctx, sink, level); };
   job.console_log = [] { return console_log().text(); };
   job.final_metadata = [&](const TargetAttempt& a) { return final_metadata_json(ctx, a); };
   RawCaptureResult r = save_to_raw(job);
@@ -365,18 +349,19 @@ TargetResult save_to_target(CaptureContext& ctx, const config::Target& target) {
   if (const auto* net = std::get_if<config::NetworkTarget>(&target.where)) {
     if (!ensure_network(ctx)) return TargetResult{TargetResult::kFailed, "network: " + ctx.network_error};
     if (net->scheme == "nfs") {
-      return save_to_filesystem(ctx, target,
-                                targets::MountedDisk::mount_nfs(*net, ctx.paths.mount_base, timeout, ctx.clock));
+      return save_to_filesystem(
+          ctx, target, targets::MountedDisk::mount_nfs(*net, ctx.paths.mount_base, timeout, ctx.clock));
     }
     return save_to_store(ctx, target, *net);
   }
-  if (const auto* raw = std::get_if<config::RawTarget>(&target.where)) return save_to_raw_target(ctx, target, *raw);
+  if (const auto* raw = std::get_if<config::RawTarget>(&target.where))
+    return save_to_raw_target(ctx, target, *raw);
   return TargetResult{TargetResult::kFailed, "this version of kdumpkit cannot save to this kind of target"};
 }
 
 }  // namespace
 
-double seconds_since(std::chrono::milliseconds start, const targets::Clock& clock) {
+double seconds_since(std::chrono::milliseconds start, const Clock& clock) {
   return std::chrono::duration<double>(clock.now() - start).count();
 }
 
@@ -386,8 +371,8 @@ double uptime_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-targets::Clock working_clock() {
-  targets::Clock c = targets::Clock::system();
+Clock working_clock() {
+  Clock c = Clock::system();
   auto sleep = c.sleep;
   c.sleep = [sleep](std::chrono::milliseconds d) {
     heartbeat();
@@ -407,7 +392,8 @@ uint64_t peak_rss_kib() {
 
 Result<dump::DumpOptions> engine_options(const CaptureContext& ctx, int level) {
   dump::DumpOptions o;
-  o.format = ctx.config.dump_format == config::DumpFormat::kElf ? dump::DumpFormat::elf : dump::DumpFormat::kdump;
+  o.format =
+      ctx.config.dump_format == config::DumpFormat::kElf ? dump::DumpFormat::elf : dump::DumpFormat::kdump;
   o.dump_level = level;
   auto compression = dump::parse_compression(ctx.config.compression);
   if (!compression) return compression.error();
@@ -432,7 +418,8 @@ void record_dump_stats(CaptureContext& ctx, const dump::DumpOptions& o, const du
   d.excluded_hwpoison = stats.excluded.hwpoison;
   d.excluded_offline = stats.excluded.offline;
   for (const auto& dmg : stats.damage) {
-    ctx.metadata.damage.push_back(format("pfns 0x%llx-0x%llx: %s", static_cast<unsigned long long>(dmg.start_pfn),
+    ctx.metadata.damage.push_back(format("pfns 0x%llx-0x%llx: %s",
+                                         static_cast<unsigned long long>(dmg.start_pfn),
                                          static_cast<unsigned long long>(dmg.end_pfn), dmg.what.c_str()));
   }
 }

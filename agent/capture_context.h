@@ -9,14 +9,14 @@
 #include <vector>
 
 #include "agent/capture.h"
-#include "agent/dmesg/kernel_log.h"
-#include "agent/dump/dump.h"
 #include "agent/metadata.h"
-#include "agent/vmcore/vmcore_file.h"
 #include "config/config.h"
 #include "config/load_record.h"
-#include "targets/block_devices.h"
+#include "engine/dmesg/kernel_log.h"
+#include "engine/dump/dump.h"
+#include "engine/vmcore/vmcore_file.h"
 #include "util/byte_writer.h"
+#include "util/clock.h"
 
 namespace kdk::agent {
 
@@ -29,7 +29,7 @@ struct CaptureContext {
   std::optional<dmesg::KernelLog> kernel_log;
   std::vector<std::string> log_damage;
   CaptureMetadata metadata;
-  targets::Clock clock;
+  Clock clock;
   std::string cmdline;      // the capture kernel's, for test switches
   bool network_up = false;  // brought up once, for the first network target
   std::string network_error;
@@ -41,8 +41,8 @@ struct TargetResult {
 };
 
 // The system clock, whose waits count as progress for the watchdog.
-targets::Clock working_clock();
-double seconds_since(std::chrono::milliseconds start, const targets::Clock& clock);
+Clock working_clock();
+double seconds_since(std::chrono::milliseconds start, const Clock& clock);
 double uptime_seconds();
 // The capture process's peak resident memory so far (VmHWM), in KiB.
 uint64_t peak_rss_kib();
@@ -51,11 +51,15 @@ uint64_t peak_rss_kib();
 // what it wrote into the metadata.
 Result<dump::DumpOptions> engine_options(const CaptureContext& ctx, int level);
 void record_dump_stats(CaptureContext& ctx, const dump::DumpOptions& options, const dump::DumpStats& stats);
-// Copies the vmcore byte for byte (dump_format = raw), logging progress.
-Status copy_vmcore(const vmcore::VmcoreFile& core, ByteWriter& out, const targets::Clock& clock);
+// The dump, into any sink (a file on a disk or NFS target, the flattened
+// stream of an upload or a raw partition): a byte copy of the vmcore
+// (dump_format = raw), or filtered and compressed by the engine at `level`.
+// The one writer every target goes through.
+Status write_dump(CaptureContext& ctx, dump::Sink& sink, int level);
 
 // A network target (http, https, s3): the crash directory uploaded.
-TargetResult save_to_store(CaptureContext& ctx, const config::Target& target, const config::NetworkTarget& where);
+TargetResult save_to_store(CaptureContext& ctx, const config::Target& target,
+                           const config::NetworkTarget& where);
 // Brings up the network once (interface, addresses, routes, resolver) and
 // puts the clock right for TLS; false with ctx.network_error when it failed.
 bool ensure_network(CaptureContext& ctx);

@@ -12,10 +12,10 @@
 #include "agent/capture_context.h"
 #include "agent/clock_check.h"
 #include "agent/console_log.h"
-#include "agent/dump/sink.h"
 #include "agent/heartbeat.h"
 #include "agent/net/bring_up.h"
 #include "agent/test_switches.h"
+#include "engine/dump/sink.h"
 #include "targets/open_store.h"
 #include "util/format.h"
 #include "util/log.h"
@@ -28,20 +28,24 @@ namespace {
 // Sets the clock from CRASHTIME when it is far off (TLS needs a sane time).
 void check_clock(CaptureContext& ctx) {
   if (auto forced = test_switch(ctx.cmdline, "clock")) {
-    struct timeval tv {std::strtoll(forced->c_str(), nullptr, 10), 0};
+    struct timeval tv {
+      std::strtoll(forced->c_str(), nullptr, 10), 0
+    };
     if (::settimeofday(&tv, nullptr) == 0) log::warn("kdumpkit_test.clock: clock set to %s", forced->c_str());
   }
   const int64_t now = static_cast<int64_t>(::time(nullptr));
   auto fixed = corrected_time(now, ctx.metadata.crash_time, uptime_seconds());
   if (!fixed) return;
-  struct timeval tv {static_cast<time_t>(*fixed), 0};
+  struct timeval tv {
+    static_cast<time_t>(*fixed), 0
+  };
   if (::settimeofday(&tv, nullptr) != 0) {
     ctx.metadata.clock = format("clock %s is far from the crash time, and setting it failed: errno %d",
                                 format_utc(now, "%Y-%m-%d %H:%M:%S").c_str(), errno);
   } else {
-    ctx.metadata.clock = format("clock was %s UTC; set to the crash time plus uptime, %s UTC",
-                                format_utc(now, "%Y-%m-%d %H:%M:%S").c_str(),
-                                format_utc(*fixed, "%Y-%m-%d %H:%M:%S").c_str());
+    ctx.metadata.clock =
+        format("clock was %s UTC; set to the crash time plus uptime, %s UTC",
+               format_utc(now, "%Y-%m-%d %H:%M:%S").c_str(), format_utc(*fixed, "%Y-%m-%d %H:%M:%S").c_str());
   }
   log::warn("%s", ctx.metadata.clock.c_str());
 }
@@ -85,16 +89,13 @@ struct Upload {
 // raw vmcore. Re-run from the start on a retry: the engine is deterministic.
 Status produce_dump(CaptureContext& ctx, ByteWriter& out) {
   heartbeat();
-  ctx.metadata.damage = ctx.log_damage;
   ctx.metadata.has_dump_summary = false;
-  if (ctx.config.dump_format == config::DumpFormat::kRaw) return copy_vmcore(ctx.core, out, ctx.clock);
-  auto o = engine_options(ctx, ctx.config.dump_level);
-  if (!o) return o.error();
+  if (ctx.config.dump_format == config::DumpFormat::kRaw) {
+    dump::StreamSink sink(out);
+    return write_dump(ctx, sink, ctx.config.dump_level);
+  }
   dump::FlatSink sink(out);
-  auto stats = dump::dump_vmcore(ctx.core, *o, sink);
-  if (!stats) return stats.error();
-  record_dump_stats(ctx, *o, *stats);
-  return {};
+  return write_dump(ctx, sink, ctx.config.dump_level);
 }
 
 }  // namespace
@@ -121,7 +122,8 @@ bool ensure_network(CaptureContext& ctx) {
   return true;
 }
 
-TargetResult save_to_store(CaptureContext& ctx, const config::Target& target, const config::NetworkTarget& where) {
+TargetResult save_to_store(CaptureContext& ctx, const config::Target& target,
+                           const config::NetworkTarget& where) {
   auto failed = [](const std::string& why) { return TargetResult{TargetResult::kFailed, why}; };
   auto opened = targets::open_crash_store(ctx.config, where, ctx.dir_name);
   if (!opened) return failed(opened.error().message);
@@ -159,7 +161,8 @@ TargetResult save_to_store(CaptureContext& ctx, const config::Target& target, co
   TargetAttempt attempt{target.text, m.complete, shown, m.complete ? "complete" : "log and metadata only"};
   if (!m.complete) attempt.detail = shown + ": " + m.incomplete_reason;
   if (auto s = up.put_metadata(attempt); !s) {
-    return failed((m.complete ? std::string() : m.incomplete_reason + "; ") + "metadata.json: " + s.error().message);
+    return failed((m.complete ? std::string() : m.incomplete_reason + "; ") +
+                  "metadata.json: " + s.error().message);
   }
   if (!m.complete) return TargetResult{TargetResult::kLogOnly, attempt.detail};
   uint64_t size = stored->size;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "targets/block_devices.h"
 #include "targets/device_mapper.h"
 #include "targets/dm_table.h"
 #include "targets/lvm_label.h"
@@ -74,7 +75,7 @@ Known scan_identities(const DmPaths& p) {
 }  // namespace
 
 Result<Known> find_dm_lower_devices(const std::vector<config::RecordedDmDevice>& devices,
-                                    std::chrono::milliseconds timeout, const targets::Clock& clock,
+                                    std::chrono::milliseconds timeout, const Clock& clock,
                                     const DmPaths& paths) {
   const std::vector<std::string> wanted = wanted_identities(devices);
   const auto deadline = clock.now() + timeout;
@@ -113,8 +114,7 @@ Result<std::string> translate_dm_line(const std::string& line, const Known& know
 }
 
 Status activate_dm_devices(const std::vector<config::RecordedDmDevice>& devices,
-                           std::chrono::milliseconds timeout, const targets::Clock& clock,
-                           const DmPaths& paths) {
+                           std::chrono::milliseconds timeout, const Clock& clock, const DmPaths& paths) {
   if (devices.empty()) return {};
   auto known = find_dm_lower_devices(devices, timeout, clock, paths);
   if (!known) return known.error();

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "config/load_record.h"
-#include "targets/block_devices.h"
+#include "util/clock.h"
 #include "util/result.h"
 
 namespace kdk::agent {
@@ -25,7 +25,7 @@ struct DmPaths {
 // names those still missing.
 Result<std::vector<std::pair<std::string, std::string>>> find_dm_lower_devices(
     const std::vector<config::RecordedDmDevice>& devices, std::chrono::milliseconds timeout,
-    const targets::Clock& clock, const DmPaths& paths = {});
+    const Clock& clock, const DmPaths& paths = {});
 
 // Translates a recorded table line back to device numbers: `known` maps
 // identities ("pv:...", "dm:name") to "MAJOR:MINOR".
@@ -34,7 +34,6 @@ Result<std::string> translate_dm_line(const std::string& line,
 
 // Finds the lower devices, then creates and resumes each mapping in order.
 Status activate_dm_devices(const std::vector<config::RecordedDmDevice>& devices,
-                           std::chrono::milliseconds timeout, const targets::Clock& clock,
-                           const DmPaths& paths = {});
+                           std::chrono::milliseconds timeout, const Clock& clock, const DmPaths& paths = {});
 
 }  // namespace kdk::agent

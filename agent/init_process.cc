@@ -21,7 +21,7 @@
 #include "agent/heartbeat.h"
 #include "agent/test_switches.h"
 #include "agent/watchdog.h"
-#include "targets/block_devices.h"
+#include "util/clock.h"
 #include "util/fd.h"
 #include "util/log.h"
 
@@ -83,7 +83,7 @@ void ignore_signals() {
   }
 }
 
-std::chrono::milliseconds monotonic_now() { return targets::Clock::system().now(); }
+std::chrono::milliseconds monotonic_now() { return Clock::system().now(); }
 
 InitSettings read_settings(const CapturePaths& paths) {
   InitSettings out;
@@ -106,7 +106,8 @@ InitSettings read_settings(const CapturePaths& paths) {
 // (loaded by the job) has made /dev/watchdog appear.
 class WatchdogKeeper {
  public:
-  WatchdogKeeper(pid_t job, int stall_s) : job_(job), monitor_(std::chrono::seconds(stall_s)), stall_s_(stall_s) {}
+  WatchdogKeeper(pid_t job, int stall_s)
+      : job_(job), monitor_(std::chrono::seconds(stall_s)), stall_s_(stall_s) {}
 
   void tick(std::chrono::milliseconds now) {
     if (!dog_ && now >= next_open_try_) {
@@ -137,8 +138,10 @@ class WatchdogKeeper {
   // A clean finish: the watchdog must not fire during the final action.
   void stop() {
     if (!dog_) return;
-    if (auto s = dog_->stop(); !s) log::warn("%s", s.error().message.c_str());
-    else log::info("watchdog stopped");
+    if (auto s = dog_->stop(); !s)
+      log::warn("%s", s.error().message.c_str());
+    else
+      log::info("watchdog stopped");
     dog_.reset();
   }
 
@@ -205,7 +208,9 @@ JobResult run_job_in_child(const CapturePaths& paths, const InitSettings& settin
               true};
     }
     keeper->tick(now);
-    struct pollfd p {reader.get(), POLLIN, 0};
+    struct pollfd p {
+      reader.get(), POLLIN, 0
+    };
     if (reader.valid() && ::poll(&p, 1, 500) > 0) {
       char buf[4096];
       ssize_t n = ::read(reader.get(), buf, sizeof buf);
@@ -215,7 +220,9 @@ JobResult run_job_in_child(const CapturePaths& paths, const InitSettings& settin
         reader.reset();
       }
     } else if (!reader.valid()) {
-      struct timespec ts {0, 200 * 1000 * 1000};
+      struct timespec ts {
+        0, 200 * 1000 * 1000
+      };
       nanosleep(&ts, nullptr);
     }
   }
@@ -227,8 +234,8 @@ JobResult run_job_in_child(const CapturePaths& paths, const InitSettings& settin
   if (message.rfind("ok ", 0) == 0) return {CaptureOutcome{true, message.substr(3)}};
   if (message.rfind("failed ", 0) == 0) return {CaptureOutcome{false, message.substr(7)}};
   if (WIFSIGNALED(child_status)) {
-    return {CaptureOutcome{false, std::string("capture job killed by signal ") +
-                                      std::to_string(WTERMSIG(child_status))}};
+    return {CaptureOutcome{
+        false, std::string("capture job killed by signal ") + std::to_string(WTERMSIG(child_status))}};
   }
   return {CaptureOutcome{false, "capture job ended without an outcome"}};
 }

@@ -44,7 +44,7 @@ class BoundedSink final : public dump::Sink {
   std::string where_;
 };
 
-double seconds_since(std::chrono::milliseconds t0, const targets::Clock& clock) {
+double seconds_since(std::chrono::milliseconds t0, const Clock& clock) {
   return std::chrono::duration<double>(clock.now() - t0).count();
 }
 

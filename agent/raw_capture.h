@@ -15,10 +15,10 @@
 #include <functional>
 #include <string>
 
-#include "agent/dump/sink.h"
 #include "agent/metadata.h"
 #include "config/target_url.h"
-#include "targets/block_devices.h"
+#include "engine/dump/sink.h"
+#include "util/clock.h"
 #include "util/result.h"
 
 namespace kdk::agent {
@@ -27,7 +27,7 @@ struct RawCaptureJob {
   config::RawTarget target;
   std::string target_text;  // as configured
   std::chrono::milliseconds device_timeout{0};
-  targets::Clock clock;
+  Clock clock;
   int64_t crash_time = 0;
   std::string dir_name;                 // "<host>-<YYYY-MM-DD-HH:MM:SS>", restored by savecore
   const std::string* dmesg = nullptr;   // the kernel log text; null when none could be read

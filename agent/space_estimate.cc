@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <bit>
 
-#include "agent/dump/dump.h"
-#include "agent/dump/dump_input.h"
-#include "agent/vmcore/vmcore_file.h"
+#include "engine/dump/dump.h"
+#include "engine/dump/dump_input.h"
+#include "engine/vmcore/vmcore_file.h"
 #include "util/format.h"
 
 namespace kdk::agent {

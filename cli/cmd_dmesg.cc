@@ -1,6 +1,6 @@
 // dmesg: the crashed kernel's log from a vmcore (vmcore-dmesg's job).
-#include "agent/dmesg/vmcore_dmesg.h"
 #include "cli/registry.h"
+#include "engine/dmesg/vmcore_dmesg.h"
 
 namespace kdk::cli {
 namespace {
@@ -11,7 +11,8 @@ bool g_caller_id = false;
 Subcommand make_dmesg() {
   return {65,
           {"dmesg",
-           "Print the crashed kernel's log from a vmcore (/proc/vmcore, an ELF vmcore or a kdump-compressed file), line for line "
+           "Print the crashed kernel's log from a vmcore (/proc/vmcore, an ELF vmcore or a kdump-compressed "
+           "file), line for line "
            "as makedumpfile --dump-dmesg writes it.",
            "VMCORE",
            {{"output", 'o', "FILE", "write the log to FILE (default: standard output)", &g_output},

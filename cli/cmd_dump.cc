@@ -1,6 +1,6 @@
 // dump: the collector on any vmcore (makedumpfile's job).
-#include "agent/dump/dump.h"
 #include "cli/registry.h"
+#include "engine/dump/dump.h"
 #include "util/format.h"
 #include "util/text.h"
 

@@ -1,6 +1,6 @@
 // reassemble: flattened stream to a regular kdump file (makedumpfile -R).
-#include "agent/dump/dump.h"
 #include "cli/registry.h"
+#include "engine/dump/dump.h"
 
 namespace kdk::cli {
 namespace {

@@ -36,13 +36,14 @@ TargetCheck check_network_target(const config::Config& config, const config::Tar
   const auto& net = std::get<config::NetworkTarget>(target.where);
   if (mode == CheckMode::kReadOnly) {
     // status changes nothing, and a test object is a change.
-    c.summary = net.url() + (net.scheme == "nfs" ? " (checked by load: mounted, a probe file written and deleted)"
-                                                 : " (checked by load: a test object written and deleted)");
+    c.summary =
+        net.url() + (net.scheme == "nfs" ? " (checked by load: mounted, a probe file written and deleted)"
+                                         : " (checked by load: a test object written and deleted)");
     return c;
   }
   Status ok;
   if (net.scheme == "nfs") {
-    ok = targets::check_nfs_writable(net, kNfsCheckTimeout, targets::Clock::system());
+    ok = targets::check_nfs_writable(net, kNfsCheckTimeout, Clock::system());
     c.summary = net.url() + ": mounted, a probe file written and deleted";
   } else {
     config::Config quick = config;
@@ -60,8 +61,9 @@ std::vector<std::string> network_hosts(const config::Config& config) {
     const auto* net = std::get_if<config::NetworkTarget>(&t.where);
     if (!net) continue;
     if (net->scheme == "s3") {
-      add_unique(out, endpoint_host(net->option("endpoint", "https://s3." + net->option("region", "us-east-1") +
-                                                                ".amazonaws.com")));
+      add_unique(out,
+                 endpoint_host(net->option(
+                     "endpoint", "https://s3." + net->option("region", "us-east-1") + ".amazonaws.com")));
     } else {
       add_unique(out, net->host);
     }

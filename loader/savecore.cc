@@ -9,8 +9,8 @@
 #include <chrono>
 #include <variant>
 
-#include "agent/dump/sink.h"
 #include "config/config.h"
+#include "engine/dump/sink.h"
 #include "targets/disk_target.h"
 #include "targets/raw_device.h"
 #include "util/fd.h"
@@ -20,7 +20,6 @@
 namespace kdk::loader {
 
 namespace {
-
 
 Status save_text(const std::string& dir, const std::string& name, const std::string& text) {
   auto f = targets::AtomicFile::create(dir, name, name + "-incomplete");

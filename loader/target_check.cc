@@ -16,8 +16,8 @@
 #include <optional>
 #include <variant>
 
-#include "loader/network_check.h"
 #include "loader/dm_record.h"
+#include "loader/network_check.h"
 #include "targets/raw_device.h"
 #include "targets/superblock_probe.h"
 #include "util/fd.h"
@@ -109,7 +109,7 @@ Status probe_writable(const std::string& dir) {
 void check_disk(const config::DiskTarget& disk, int min_free_mib, const TargetCheckOptions& o,
                 const DirectoryVisitor& visit, TargetCheck& c) {
   // The device must be present now: no waiting on the production side.
-  auto dev = targets::wait_for_device(disk.device, std::chrono::milliseconds(0), targets::Clock::system());
+  auto dev = targets::wait_for_device(disk.device, std::chrono::milliseconds(0), Clock::system());
   if (!dev) {
     c.problems.push_back(dev.error().message);
     return;

@@ -57,7 +57,8 @@ bool matches(const config::DeviceSpec& spec, const BlockDevice& dev) {
 
 // The PARTUUID of `name` when it is a partition: sysfs links it under its
 // disk (.../block/sda/sda1) and gives its number in `partition`.
-std::string partition_uuid(const std::string& sysfs_block, const std::string& dev_dir, const std::string& name) {
+std::string partition_uuid(const std::string& sysfs_block, const std::string& dev_dir,
+                           const std::string& name) {
   auto number = read_file(sysfs_block + "/" + name + "/partition");
   if (!number) return {};
   unsigned partno = static_cast<unsigned>(std::strtoul(number->c_str(), nullptr, 10));
@@ -76,23 +77,6 @@ std::string partition_uuid(const std::string& sysfs_block, const std::string& de
 }
 
 }  // namespace
-
-Clock Clock::system() {
-  return Clock{
-      [] {
-        struct timespec ts {};
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return std::chrono::milliseconds(static_cast<long long>(ts.tv_sec) * 1000 +
-                                         ts.tv_nsec / 1000000);
-      },
-      [](std::chrono::milliseconds d) {
-        struct timespec ts {};
-        ts.tv_sec = static_cast<time_t>(d.count() / 1000);
-        ts.tv_nsec = static_cast<long>((d.count() % 1000) * 1000000);
-        while (nanosleep(&ts, &ts) != 0) {
-        }
-      }};
-}
 
 std::vector<BlockDevice> scan_block_devices(const std::string& sysfs_block, const std::string& dev_dir) {
   std::vector<BlockDevice> out;
@@ -132,9 +116,8 @@ Result<BlockDevice> wait_for_device(const config::DeviceSpec& spec, std::chrono:
     found += dev.path + " (" + dev.fs.type + " LABEL=" + dev.fs.label + " UUID=" + dev.fs.uuid +
              (dev.partuuid.empty() ? std::string() : " PARTUUID=" + dev.partuuid) + ")";
   }
-  return Error{"no device with " + spec.describe() + " after " +
-               std::to_string(timeout.count() / 1000) + " s; filesystems seen: " +
-               (found.empty() ? std::string("none") : found)};
+  return Error{"no device with " + spec.describe() + " after " + std::to_string(timeout.count() / 1000) +
+               " s; filesystems seen: " + (found.empty() ? std::string("none") : found)};
 }
 
 std::string partition_uuid_of(const std::string& name, const std::string& sysfs_block,

@@ -9,6 +9,7 @@
 
 #include "config/target_url.h"
 #include "targets/superblock_probe.h"
+#include "util/clock.h"
 #include "util/result.h"
 
 namespace kdk::targets {
@@ -18,13 +19,6 @@ struct BlockDevice {
   std::string path;  // "/dev/vdb1"
   FilesystemInfo fs;
   std::string partuuid;  // GPT partition GUID (lower case), when known
-};
-
-// Time is injected so that waiting can be tested without sleeping.
-struct Clock {
-  std::function<std::chrono::milliseconds()> now;
-  std::function<void(std::chrono::milliseconds)> sleep;
-  static Clock system();
 };
 
 // Every block device under `sysfs_block` ("/sys/class/block") whose node in

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "config/target_url.h"
-#include "targets/block_devices.h"
+#include "util/clock.h"
 #include "util/result.h"
 
 namespace kdk::targets {

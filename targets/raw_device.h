@@ -7,8 +7,8 @@
 #include <functional>
 #include <string>
 
-#include "targets/block_devices.h"
 #include "targets/raw_header.h"
+#include "util/clock.h"
 #include "util/fd.h"
 #include "util/result.h"
 

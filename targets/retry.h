@@ -13,8 +13,8 @@
 #include <functional>
 #include <string>
 
-#include "targets/block_devices.h"  // Clock
 #include "targets/http/http_transport.h"
+#include "util/clock.h"  // Clock
 #include "util/result.h"
 
 namespace kdk::targets {

@@ -51,8 +51,7 @@ namespace {
 // Chooses the interface and waits until it has a carrier, setting links up
 // as they appear: a NIC whose driver probes asynchronously shows up after
 // its module is loaded, so the choice is made again on every poll.
-Result<rtnl::Link> wait_for_link(const Settings& settings, milliseconds timeout,
-                                 const targets::Clock& clock) {
+Result<rtnl::Link> wait_for_link(const Settings& settings, milliseconds timeout, const Clock& clock) {
   const milliseconds deadline = clock.now() + timeout;
   std::vector<int> raised;
   std::string said;
@@ -93,7 +92,7 @@ std::array<uint8_t, 6> mac_bytes(const std::string& mac) {
   return out;
 }
 
-uint32_t random_xid(const targets::Clock& clock) {
+uint32_t random_xid(const Clock& clock) {
   uint32_t x = 0;
   if (::getrandom(&x, sizeof x, GRND_NONBLOCK) != sizeof x)
     x = static_cast<uint32_t>(clock.now().count() * 2654435761u);
@@ -117,7 +116,7 @@ Status add_static(const rtnl::Link& link, const std::vector<std::string>& addres
   return {};
 }
 
-Status configure_from_dhcp(const rtnl::Link& link, const Settings& settings, const targets::Clock& clock,
+Status configure_from_dhcp(const rtnl::Link& link, const Settings& settings, const Clock& clock,
                            NetworkState& state, std::string& domain) {
   auto transport = open_packet_transport(link.index);
   if (!transport) return transport.error();
@@ -138,7 +137,7 @@ Status configure_from_dhcp(const rtnl::Link& link, const Settings& settings, con
 
 }  // namespace
 
-Result<NetworkState> bring_up(const Settings& settings, const targets::Clock& clock) {
+Result<NetworkState> bring_up(const Settings& settings, const Clock& clock) {
   const milliseconds start = clock.now();
   auto links = rtnl::list_links();
   if (!links) return links.error();

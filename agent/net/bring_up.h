@@ -10,7 +10,7 @@
 
 #include "config/config.h"
 #include "config/load_record.h"
-#include "targets/block_devices.h"
+#include "util/clock.h"
 #include "util/result.h"
 
 namespace kdk::net {
@@ -49,6 +49,6 @@ struct NetworkState {
   std::string describe() const;
 };
 
-Result<NetworkState> bring_up(const Settings& settings, const targets::Clock& clock);
+Result<NetworkState> bring_up(const Settings& settings, const Clock& clock);
 
 }  // namespace kdk::net

@@ -72,7 +72,7 @@ class PacketTransport : public DhcpTransport {
 
 class Exchange {
  public:
-  Exchange(DhcpTransport& t, const std::array<uint8_t, 6>& mac, uint32_t xid, const targets::Clock& clock,
+  Exchange(DhcpTransport& t, const std::array<uint8_t, 6>& mac, uint32_t xid, const Clock& clock,
            const std::string& host_name)
       : t_(t), mac_(mac), xid_(xid), clock_(clock), host_name_(host_name), start_(clock.now()) {}
 
@@ -120,13 +120,13 @@ class Exchange {
   }
 
   milliseconds elapsed() const { return clock_.now() - start_; }
-  const targets::Clock& clock() const { return clock_; }
+  const Clock& clock() const { return clock_; }
 
  private:
   DhcpTransport& t_;
   std::array<uint8_t, 6> mac_;
   uint32_t xid_;
-  const targets::Clock& clock_;
+  const Clock& clock_;
   std::string host_name_;
   milliseconds start_;
 };
@@ -168,8 +168,7 @@ Result<std::unique_ptr<DhcpTransport>> open_packet_transport(int ifindex) {
 }
 
 Result<DhcpLease> obtain_lease(DhcpTransport& transport, const std::array<uint8_t, 6>& mac, uint32_t xid,
-                               const DhcpTiming& timing, const targets::Clock& clock,
-                               const std::string& host_name) {
+                               const DhcpTiming& timing, const Clock& clock, const std::string& host_name) {
   Exchange ex(transport, mac, xid, clock, host_name);
   const milliseconds deadline = clock.now() + timing.timeout;
   int discovers = 0, requests = 0, naks = 0;

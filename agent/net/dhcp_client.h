@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "agent/net/dhcp_packet.h"
-#include "targets/block_devices.h"
+#include "util/clock.h"
 #include "util/result.h"
 
 namespace kdk::net {
@@ -59,7 +59,7 @@ struct DhcpTiming {
 // Obtains a lease for hardware address `mac` with transaction id `xid`.
 // The error says how far it got (no OFFER, no ACK, NAK with its reason).
 Result<DhcpLease> obtain_lease(DhcpTransport& transport, const std::array<uint8_t, 6>& mac, uint32_t xid,
-                               const DhcpTiming& timing, const targets::Clock& clock,
+                               const DhcpTiming& timing, const Clock& clock,
                                const std::string& host_name = "");
 
 }  // namespace kdk::net

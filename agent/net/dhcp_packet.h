@@ -1,6 +1,6 @@
 // DHCPv4 messages (RFC 2131/2132) and the IPv4/UDP framing the client needs
 // before it has an address: pure encode/decode, no sockets, so it is tested
-// against packets recorded from real servers (tests/net/).
+// against packets recorded from real servers (tests/agent/net/).
 #pragma once
 
 #include <array>

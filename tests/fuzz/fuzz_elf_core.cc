@@ -5,8 +5,8 @@
 #include <span>
 #include <string_view>
 
-#include "agent/vmcore/elf_core.h"
-#include "agent/vmcore/vmcoreinfo.h"
+#include "engine/vmcore/elf_core.h"
+#include "engine/vmcore/vmcoreinfo.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::span<const uint8_t> bytes(data, size);
@@ -31,6 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // The notes walker and VMCOREINFO parser on the raw input too.
   (void)kdk::vmcore::parse_notes(bytes);
-  (void)kdk::vmcore::VmcoreInfo::parse(std::string_view(reinterpret_cast<const char*>(data), size)).os_release();
+  (void)kdk::vmcore::VmcoreInfo::parse(std::string_view(reinterpret_cast<const char*>(data), size))
+      .os_release();
   return 0;
 }

@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "agent/dump/sink.h"
+#include "engine/dump/sink.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int in = memfd_create("flat-in", 0);

@@ -1,7 +1,8 @@
 // Fuzz target: kdump-compressed files on arbitrary bytes, as when reading
 // back a damaged or foreign dump and when refiltering one.
-//  1. KdumpReader (the checker's reader): headers, bitmaps, page
-//     descriptors, decompression; reads the first dumped pages.
+//  1. The product's reader as the tests use it (tests/engine/dump/kdump_file.h):
+//     headers, bitmaps, page descriptors, decompression; reads the first
+//     dumped pages.
 //  2. The same bytes as a dump input: VmcoreFile::open (KdumpImage: header
 //     checks, bitmap1 runs, bitmap2 rank), PhysicalMemory over its page
 //     descriptors, and a whole refilter (dump_vmcore, level 31, zlib) into
@@ -14,14 +15,14 @@
 #include <string>
 #include <vector>
 
-#include "agent/dump/dump.h"
-#include "agent/dump/kdump_reader.h"
-#include "agent/vmcore/physical_memory.h"
+#include "engine/dump/dump.h"
+#include "engine/vmcore/physical_memory.h"
+#include "tests/engine/dump/kdump_file.h"
 
 namespace {
 
 void read_back(const std::string& path) {
-  auto r = kdk::dump::KdumpReader::open(path);
+  auto r = kdk::dump::KdumpFile::open(path);
   if (!r) return;
   (void)r->vmcoreinfo();
   std::vector<uint8_t> page(r->block_size());

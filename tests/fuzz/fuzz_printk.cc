@@ -1,4 +1,4 @@
-// libFuzzer target for agent/dmesg: arbitrary bytes as the crashed kernel's
+// libFuzzer target for engine/dmesg: arbitrary bytes as the crashed kernel's
 // memory (and, in one mode, as VMCOREINFO) under read_kernel_log().
 //
 // Input: byte 0 chooses the mode:
@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/dmesg/read_kernel_log.h"
+#include "engine/dmesg/read_kernel_log.h"
 #include "util/format.h"
 
 namespace {

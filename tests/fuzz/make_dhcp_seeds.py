@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus for fuzz_dhcp into DIR/fuzz_dhcp/: the recorded
-DHCP packets of tests/net/*.inc (real dnsmasq and QEMU exchanges), whole
+DHCP packets of tests/agent/net/*.inc (real dnsmasq and QEMU exchanges), whole
 and as bare DHCP payloads, so the fuzzer starts from valid messages."""
 import glob
 import os

@@ -24,7 +24,7 @@ shift
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/skip.sh"
 kdk_need_tools makedumpfile python3
-python3 -c 'import kdumpfile' 2>/dev/null || kdk_skip "python3-libkdumpfile is not installed"
+/usr/bin/python3 -c 'import kdumpfile' 2>/dev/null || kdk_skip "python3-libkdumpfile is not installed (Debian's /usr/bin/python3 cannot import kdumpfile)"
 mapfile -t paths < <("$here/../../qemu/fixtures.sh" idle busy)
 [ ${#paths[@]} -eq 2 ] && [ -f "${paths[0]}" ] && [ -f "${paths[1]}" ] || {
   echo "run-oracle: qemu/fixtures.sh idle busy gave no fixtures" >&2

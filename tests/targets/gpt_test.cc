@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "targets/block_devices.h"
-#include "util/fd.h"
 #include "tests/lib/test_env.h"
+#include "util/fd.h"
 
 using namespace kdk::targets;
 
@@ -123,7 +123,7 @@ TEST_CASE("a partition found by PARTUUID through sysfs, as sgdisk made it", "[gp
   CHECK(devices[0].partuuid == expected);
 
   kdk::config::DeviceSpec spec{kdk::config::DeviceSpec::By::kPartUuid, expected};
-  Clock clock{[] { return std::chrono::milliseconds(0); }, [](std::chrono::milliseconds) {}};
+  kdk::Clock clock{[] { return std::chrono::milliseconds(0); }, [](std::chrono::milliseconds) {}};
   auto found = wait_for_device(spec, std::chrono::milliseconds(0), clock, sys + "/class", dev);
   REQUIRE(found);
   CHECK(found->fs.label == "part2");

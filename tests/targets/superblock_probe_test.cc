@@ -1,12 +1,12 @@
-#include <catch2/catch.hpp>
+#include "targets/superblock_probe.h"
 
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <string>
 
 #include "targets/block_devices.h"
-#include "targets/superblock_probe.h"
 #include "util/fd.h"
 
 using namespace kdk::targets;
@@ -79,15 +79,15 @@ TEST_CASE("waiting for a device polls until it appears, then gives up with what 
   // A fake clock: each sleep advances time; the target appears after 3 s.
   std::chrono::milliseconds now{0};
   bool appeared = false;
-  Clock clock{[&] { return now; },
-              [&](std::chrono::milliseconds d) {
-                now += d;
-                if (now >= std::chrono::seconds(3) && !appeared) {
-                  appeared = true;
-                  make_image(dir, "dev/vdb", "8M", "mkfs.ext4 -q -F -L kdumpdata");
-                  REQUIRE(std::system(("mkdir " + sys + "/vdb").c_str()) == 0);
-                }
-              }};
+  kdk::Clock clock{[&] { return now; },
+                   [&](std::chrono::milliseconds d) {
+                     now += d;
+                     if (now >= std::chrono::seconds(3) && !appeared) {
+                       appeared = true;
+                       make_image(dir, "dev/vdb", "8M", "mkfs.ext4 -q -F -L kdumpdata");
+                       REQUIRE(std::system(("mkdir " + sys + "/vdb").c_str()) == 0);
+                     }
+                   }};
   kdk::config::DeviceSpec want{kdk::config::DeviceSpec::By::kLabel, "kdumpdata"};
   auto found = wait_for_device(want, std::chrono::seconds(10), clock, sys, dev);
   REQUIRE(found.ok());

@@ -1,0 +1,167 @@
+#include "engine/vmcore/vmcore_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "util/format.h"
+
+namespace kdk::vmcore {
+
+namespace {
+// Notes are a few KiB per CPU; refuse absurd sizes from a corrupt header.
+constexpr uint64_t kMaxNotesBytes = 64ULL << 20;
+}  // namespace
+
+Result<VmcoreFile> VmcoreFile::open(const std::string& path) {
+  VmcoreFile v;
+  v.path_ = path;
+  auto fd = open_fd(path, O_RDONLY);
+  if (!fd) return fd.error();
+  v.fd_ = std::move(*fd);
+  struct stat st;
+  if (::fstat(v.fd_.get(), &st) != 0) return Error::from_errno(errno, "stat " + path);
+  v.size_ = static_cast<uint64_t>(st.st_size);
+  // /proc/vmcore is always ELF; files say what they are in their first bytes.
+  uint8_t head[16] = {};
+  size_t have = static_cast<size_t>(std::min<uint64_t>(sizeof head, v.size_));
+  if (have > 0) {
+    if (auto s = pread_exact(v.fd_.get(), head, have, 0, path); !s) return s.error();
+  }
+  Status opened;
+  switch (input_kind(head, have)) {
+    case InputKind::kdump:
+      opened = v.open_kdump();
+      break;
+    case InputKind::flattened:
+      return Error{path +
+                   ": a flattened dump (makedumpfile -F or kdumpkit --format flat); make it a regular "
+                   "file first: kdumpkit reassemble " +
+                   path + " OUTPUT"};
+    case InputKind::diskdump:
+      return Error{path + ": a \"DISKDUMP\" file (the old diskdump format) is not supported"};
+    case InputKind::unknown:
+      return Error{path +
+                   ": neither an ELF vmcore nor a kdump-compressed file (it begins with neither "
+                   "\"\\177ELF\" nor \"KDUMP   \")"};
+    default:
+      opened = v.open_elf();
+  }
+  if (!opened) return opened.error();
+  return v;
+}
+
+Status VmcoreFile::open_kdump() {
+  auto img = KdumpImage::open(fd_.get(), path_, size_, problems_);
+  if (!img) return img.error();
+  kdump_ = *img;
+  const KdumpImage& k = *kdump_;
+  const uint64_t ps = k.block_size();
+  // The machine, as an ELF core would name it (only x86-64 is translated).
+  if (std::strncmp(k.header().utsname.machine, "x86_64", sizeof k.header().utsname.machine) == 0)
+    layout_.machine = 62;
+  for (const auto& r : k.ram_runs()) {
+    LoadSegment seg;
+    seg.phys_addr = r.first * ps;
+    seg.virt_addr = ~0ULL;  // unknown: the kernel's page tables translate
+    seg.file_size = seg.mem_size = (r.end - r.first) * ps;
+    layout_.loads.push_back(seg);
+  }
+  notes_ = k.notes();
+  if (!notes_.empty())
+    layout_.notes.push_back({static_cast<uint64_t>(k.sub_header().offset_note), notes_.size()});
+  // The sub header says where VMCOREINFO is; without usable offsets, the
+  // VMCOREINFO note itself, as in an ELF core.
+  vmcoreinfo_offset_ = k.vmcoreinfo_offset();
+  vmcoreinfo_size_ = k.vmcoreinfo_size();
+  walk_segment_notes(
+      0, notes_.size(),
+      format("note blob at file offset %lld", static_cast<long long>(k.sub_header().offset_note)));
+  parse_vmcoreinfo();
+  if (info_.size() == 0) problems_.push_back("no VMCOREINFO: the kernel's layout is unknown");
+  return {};
+}
+
+void VmcoreFile::walk_segment_notes(size_t at, uint64_t size, const std::string& where) {
+  std::vector<Note> notes;
+  auto walked = walk_notes(std::span<const uint8_t>(notes_).subspan(at, size), notes);
+  if (!walked)
+    problems_.push_back(where + ": " + walked.error().message + "; the notes after it are ignored");
+  for (const auto& n : notes) {
+    if (n.name == "CORE" && n.type == kNtPrstatus) ++cpus_;
+    if (n.name == "VMCOREINFO" && n.type == 0 && vmcoreinfo_size_ == 0) {
+      vmcoreinfo_offset_ = static_cast<uint64_t>(n.desc.data() - notes_.data());
+      vmcoreinfo_size_ = n.desc.size();
+    }
+  }
+}
+
+void VmcoreFile::parse_vmcoreinfo() {
+  if (vmcoreinfo_size_ == 0) return;
+  info_ = VmcoreInfo::parse(
+      std::string_view(reinterpret_cast<const char*>(notes_.data()) + vmcoreinfo_offset_, vmcoreinfo_size_));
+}
+
+Status VmcoreFile::open_elf() {
+  VmcoreFile& v = *this;
+  const std::string& path = path_;
+  uint8_t ehdr[kElfHeaderSize];
+  if (v.size_ < sizeof ehdr) {
+    return Error{format("%s: %llu bytes is too small for an ELF core", path.c_str(),
+                        static_cast<unsigned long long>(v.size_))};
+  }
+  if (auto s = pread_exact(v.fd_.get(), ehdr, sizeof ehdr, 0, path); !s) return s.error();
+  auto layout = parse_elf_header(ehdr, v.size_);
+  if (!layout) return layout.error().within(path);
+  v.layout_ = *layout;
+
+  std::vector<uint8_t> phdrs(static_cast<size_t>(v.layout_.phnum) * kProgramHeaderSize);
+  if (auto s =
+          pread_exact(v.fd_.get(), phdrs.data(), phdrs.size(), static_cast<off_t>(v.layout_.phoff), path);
+      !s) {
+    return s.error();
+  }
+  if (auto s = parse_program_headers(v.layout_, phdrs, v.size_); !s) return s.error().within(path);
+
+  for (const auto& seg : v.layout_.notes) {
+    if (v.notes_.size() + seg.size > kMaxNotesBytes) {
+      return Error{format("%s: PT_NOTE segments exceed %llu bytes", path.c_str(),
+                          static_cast<unsigned long long>(kMaxNotesBytes))};
+    }
+    size_t at = v.notes_.size();
+    v.notes_.resize(at + seg.size);
+    if (auto s = pread_exact(v.fd_.get(), v.notes_.data() + at, seg.size, static_cast<off_t>(seg.file_offset),
+                             path);
+        !s) {
+      return s.error();
+    }
+  }
+  // Each segment is walked on its own: padding ends one segment, not all.
+  // A crashed kernel's notes can be damaged: a bad note ends its segment's
+  // walk (the notes before it are kept) and the dump goes on with what is
+  // known, down to nothing at all about the kernel (no VMCOREINFO: every
+  // page is then kept).
+  size_t at = 0;
+  for (const auto& seg : v.layout_.notes) {
+    v.walk_segment_notes(
+        at, seg.size,
+        format("PT_NOTE at file offset 0x%llx", static_cast<unsigned long long>(seg.file_offset)));
+    at += seg.size;
+  }
+  v.parse_vmcoreinfo();
+  if (v.info_.size() == 0) v.problems_.push_back("no VMCOREINFO note: the kernel's layout is unknown");
+  for (const auto& seg : v.layout_.loads) {
+    if (seg.missing_bytes == 0) continue;
+    v.problems_.push_back(
+        format("truncated: the file ends at byte %llu, %llu bytes of the PT_LOAD for physical "
+               "0x%llx are missing",
+               static_cast<unsigned long long>(v.size_), static_cast<unsigned long long>(seg.missing_bytes),
+               static_cast<unsigned long long>(seg.phys_addr)));
+  }
+  return {};
+}
+
+}  // namespace kdk::vmcore
