@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fixtures.sh [--check] [--binary FILE] NAME...  (NAME: idle, busy)
+# fixtures.sh [--check] [--binary FILE] [--kernel K] NAME...  (NAME: idle, busy)
 # fixtures.sh --prune
 #
 # Real vmcores of a crashed Debian kernel, for the tests that compare the dump
@@ -28,6 +28,12 @@
 #
 # --binary FILE  the kdumpkit used for the cycle (default $KDUMPKIT_BINARY or
 #                build/kdumpkit); needed only when a fixture must be made
+# --kernel K     the guest kernel: an entry of qemu/kernels.lock (default
+#                $KDUMPKIT_KERNEL, else 6.1). current/ names the default
+#                kernel's fixtures NAME.*, the others' NAME-K.* (busy-6.12).
+# The oracle's view (<NAME>.mdf/) is made with upstream makedumpfile
+# (tests/oracle/build-makedumpfile.sh), or Debian's when that cannot be
+# built (outside CI only; right on 5.10 and 6.1, not on newer kernels).
 # --prune        remove cached fixtures that current/ does not point at
 # KDUMPKIT_FIXTURE_MIN (1000) the per-class minimum for busy.
 set -euo pipefail
@@ -57,6 +63,11 @@ while [ $# -gt 0 ]; do
   --binary)
     [ $# -ge 2 ] || usage
     binary=$2
+    shift
+    ;;
+  --kernel)
+    [ $# -ge 2 ] || usage
+    export KDUMPKIT_KERNEL=$2
     shift
     ;;
   idle | busy) names+=("$1") ;;
@@ -97,13 +108,29 @@ fixture_key() { echo "$1-$(key_inputs "$1" | sha256sum | cut -c1-16)"; }
 # check_fixture NAME VMCORE OUTDIR: makedumpfile's per-class counts, kept in
 # OUTDIR; for busy, every class must reach the minimum.
 check_fixture() {
-  local name=$1 vmcore=$2 out=$3 min=()
+  local name=$1 vmcore=$2 out=$3 min=() mdf
   [ "$name" = busy ] && min=(--min "$KDK_FIXTURE_MIN")
-  kdk_note "makedumpfile -l -d N on $name ($(stat -c %s "$vmcore") bytes), pages excluded per class:" >&2
+  mdf=$(oracle_makedumpfile) || return 1
+  kdk_note "$($mdf -v 2>&1 | awk 'NR == 1') -l -d N on $name ($(stat -c %s "$vmcore") bytes), pages excluded per class:" >&2
   local rc=0
   # (pipefail: the status is mdf-classes.sh's)
-  "$oracle/mdf-classes.sh" "${min[@]}" "$vmcore" "$out" 2>&1 | sed 's/^/    /' >&2 || rc=$?
+  KDK_MAKEDUMPFILE=$mdf "$oracle/mdf-classes.sh" "${min[@]}" "$vmcore" "$out" 2>&1 | sed 's/^/    /' >&2 || rc=$?
   return $rc
+}
+
+# oracle_makedumpfile: prints the makedumpfile that judges the fixtures.
+oracle_makedumpfile() {
+  local path rc=0
+  path=$("$oracle/build-makedumpfile.sh" 2>/dev/null) || rc=$?
+  if [ $rc = 0 ]; then
+    echo "$path"
+  elif [ $rc = 77 ] && command -v makedumpfile >/dev/null; then
+    kdk_note "upstream makedumpfile cannot be built here: using Debian's $(makedumpfile -v 2>&1 | awk 'NR == 1')" >&2
+    command -v makedumpfile
+  else
+    kdk_err "no makedumpfile to judge the fixtures (tests/oracle/build-makedumpfile.sh exited $rc)"
+    return 1
+  fi
 }
 
 # ---------------------------------------------------------------- generation
@@ -205,12 +232,14 @@ generate() {
   if [ "${KDUMPKIT_KEEP:-0}" = 1 ]; then kdk_note "kept $w (KDUMPKIT_KEEP=1)" >&2; else rm -rf "$w"; fi
 }
 
-# link_current NAME KEYDIR: current/NAME.{vmcore,mdf} -> KEYDIR's, atomically.
+# link_current NAME KEYDIR: current/NAME.{vmcore,mdf} (NAME-K for a kernel
+# K other than the default) -> KEYDIR's, atomically.
 link_current() {
-  local name=$1 key=$2 f
+  local name=$1 key=$2 f cur=$1
+  [ "${KDUMPKIT_KERNEL:-6.1}" = 6.1 ] || cur=$name-$KDUMPKIT_KERNEL
   for f in vmcore mdf; do
-    ln -sfn "../$key/$name.$f" "$root/current/.$name.$f.$$" &&
-      mv -T "$root/current/.$name.$f.$$" "$root/current/$name.$f"
+    ln -sfn "../$key/$name.$f" "$root/current/.$cur.$f.$$" &&
+      mv -T "$root/current/.$cur.$f.$$" "$root/current/$cur.$f"
   done
 }
 

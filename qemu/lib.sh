@@ -244,7 +244,7 @@ kdk_fetch_guest_into() {
   chmod 755 "$tmp" # apt's _apt user must be able to write the .debs
   deps=$(apt-cache "${KDK_GAPT[@]}" show "$KDK_KPKG=$KDK_KVER" 2>/dev/null |
     awk -F': ' '$1 == "Depends" { print $2; exit }' | tr ',|' '\n\n' |
-    sed -n "s/^ *\([^ (]*$(sed 's/[.+]/\\&/g' <<<"$rel")[^ (]*\).*/\1/p" | sort -u | tr '\n' ' ')
+    awk -v rel="$rel" '{ name = $1 } index(name, rel) { print name }' | sort -u | tr '\n' ' ')
   kdk_note "downloading $KDK_KPKG=$KDK_KVER ${deps:+(with $deps)}and busybox-static=$KDK_BBVER"
   local want=("$KDK_KPKG=$KDK_KVER" "busybox-static=$KDK_BBVER")
   for d in $deps; do want+=("$d=$KDK_KVER"); done

@@ -125,6 +125,41 @@ expect fail "load failed" kdk_check_console "$T/loadfail.log"
 # The crashed kernel's log: a file that is no vmcore must fail.
 expect fail "dmesg of a non-vmcore" kdk_check_dmesg "$T/good.d/crash/$D/vmcore" "$T/dmesg.txt"
 
+# The pinned guest kernels (qemu/kernels.lock) against a local apt
+# repository: the pin when it is there; when the mirror moved on, the newest
+# of the series, said in one line; no package of the series, an error.
+stanza() { # stanza PACKAGE VERSION
+  printf 'Package: %s\nVersion: %s\nArchitecture: amd64\nMaintainer: t <t@t>\nFilename: ./%s_%s_amd64.deb\nSize: 1\nSHA256: %064d\nDescription: test\n\n' \
+    "$1" "$2" "$1" "$2" 0
+}
+mkdir -p "$T/repo" "$T/aptst/lists/partial" "$T/aptst/cache/archives/partial"
+{
+  stanza linux-image-6.1.0-50-amd64 6.1.170-1
+  stanza linux-image-6.1.0-55-amd64 6.1.180-1
+  stanza linux-image-6.1.0-55-cloud-amd64 6.1.180-1
+  stanza linux-image-6.12.99+deb12-amd64 6.12.99-1
+  stanza busybox-static 1:1.35.0-4
+} >"$T/repo/Packages"
+echo "deb [trusted=yes] file:$T/repo ./" >"$T/aptst/sources.list"
+KDK_GAPT=(-o "Dir::Etc::SourceList=$T/aptst/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
+  -o "Dir::State::Lists=$T/aptst/lists" -o "Dir::Cache=$T/aptst/cache" -o "Dir::State::status=/dev/null"
+  -o "Acquire::Languages=none" -o "APT::Architectures::=amd64" -o "APT::Architecture=amd64")
+[ "$(id -u)" = 0 ] && KDK_GAPT+=(-o "APT::Sandbox::User=root")
+apt-get "${KDK_GAPT[@]}" -q update >"$T/aptst/update.log" 2>&1 || cat "$T/aptst/update.log"
+lock_case() { # lock_case NAME PINNED-PACKAGE PINNED-VERSION WANT
+  local name=$1 got
+  printf '6.1 x ^linux-image-6\\.1\\.0-[0-9]+-amd64$ %s %s\n' "$2" "$3" >"$T/kernels.lock"
+  got=$(KDK_KERNELS_LOCK=$T/kernels.lock kdk_resolve_locked 6.1 2>"$T/lock.err") || got="error: $(cat "$T/lock.err")"
+  if [ "$got" = "$4" ]; then echo "$(cat "$T/lock.err")"; else echo "want '$4', got '$got'" >&2; return 1; fi
+}
+expect ok "kernel lock: the pin" lock_case pinned linux-image-6.1.0-50-amd64 6.1.170-1 "linux-image-6.1.0-50-amd64 6.1.170-1"
+expect ok "kernel lock: pin gone, newest of the series" lock_case gone linux-image-6.1.0-57-amd64 6.1.192-3 \
+  "linux-image-6.1.0-55-amd64 6.1.180-1"
+expect ok "kernel lock: the fallback is said" grep -q "6.1: pinned linux-image-6.1.0-57-amd64 6.1.192-3 unavailable, using linux-image-6.1.0-55-amd64 6.1.180-1" "$T/lock.err"
+printf 'sid x ^linux-image-7\\.[0-9.]+\\+deb14-amd64$ linux-image-7.2.13+deb14-amd64 7.2.13-1\n' >"$T/kernels.lock"
+KDK_KERNELS_LOCK=$T/kernels.lock
+expect fail "kernel lock: no package of the series" kdk_resolve_locked sid
+
 echo
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -5,6 +5,8 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <mutex>
+#include <set>
 #include <string>
 
 namespace kdk::log {
@@ -21,8 +23,8 @@ void emit(const char* level, const char* fmt, va_list args) {
   if (g_timestamps) {
     struct timespec ts {};
     clock_gettime(CLOCK_BOOTTIME, &ts);
-    n = std::snprintf(line, sizeof line, "[%5lld.%06ld] kdumpkit: %s%s\n",
-                      static_cast<long long>(ts.tv_sec), ts.tv_nsec / 1000, level, body);
+    n = std::snprintf(line, sizeof line, "[%5lld.%06ld] kdumpkit: %s%s\n", static_cast<long long>(ts.tv_sec),
+                      ts.tv_nsec / 1000, level, body);
   } else {
     n = std::snprintf(line, sizeof line, "kdumpkit: %s%s\n", level, body);
   }
@@ -52,6 +54,16 @@ void warn(const char* fmt, ...) {
   va_start(a, fmt);
   emit("warning: ", fmt, a);
   va_end(a);
+}
+
+void warn_once(const char* text) {
+  static std::mutex lock;
+  static std::set<std::string> said;
+  {
+    std::lock_guard<std::mutex> hold(lock);
+    if (!said.insert(text).second) return;
+  }
+  warn("%s", text);
 }
 
 void error(const char* fmt, ...) {

@@ -12,6 +12,9 @@ void enable_timestamps(bool on);
 void info(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void warn(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void error(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+// A warning printed the first time this process sees `text` only (a
+// condition found again by every pass over the same dump).
+void warn_once(const char* text);
 
 // Called with every line as printed (with its prefix and newline), e.g. to
 // keep a copy of the capture's console log; nullptr removes it.

@@ -114,8 +114,11 @@ PageClassifier::PageClassifier(RamLayout ram, std::unique_ptr<kernel::StructPage
     buffer_pages_ = std::max<size_t>(2, buffer_bytes / source_->layout().size);
     buffer_.resize(buffer_pages_ * source_->layout().size);
     bad_.resize(buffer_pages_);
-    if ((level_ & kExcludeFree) && !rules_->finds_free_pages()) {
-      log::warn("the crashed kernel does not mark free pages in struct page; free pages are kept");
+    // Unknown means keep, said once per dump and recorded over all of RAM.
+    for (const auto& u : rules_->unknown()) {
+      std::string what = "VMCOREINFO lacks " + u.missing + ": " + u.kept + " are kept";
+      log::warn_once(what.c_str());
+      if (!ram_.ram.empty()) damage_.push_back({ram_.ram.front().first, ram_.ram.back().end, what});
     }
   }
 }

@@ -45,6 +45,12 @@ PageRules::PageRules(const kernel::PageLayout& layout, int dump_level) : l_(layo
   buddy_ = l_.private_ && l_.buddy_mapcount && l_.mapcount;
   scan_ = (level_ & (kExcludeCache | kExcludeCachePrivate | kExcludeUser)) || l_.pg_hwpoison ||
           ((level_ & kExcludeFree) && buddy_);
+  // Before 4.10 there was no PG_swapbacked and PG_swapcache stood alone;
+  // since, it is shared with other states (missing_keys.cc records it).
+  swapcache_alone_ =
+      !l_.pg_swapbacked && (l_.kernel_major < 4 || (l_.kernel_major == 4 && l_.kernel_minor < 10));
+  unknown_ = unknown_rules(l_, level_);
+  for (const auto& u : unknown_) unknown_classes_ |= u.classes;
 }
 
 bool PageRules::flag(uint64_t flags, const std::optional<int64_t>& bit) const {
@@ -66,7 +72,8 @@ bool PageRules::is_cache(uint64_t flags) const {
   if (flag(flags, l_.pg_lru)) return true;
   // PG_swapcache means swap cache only with PG_swapbacked (4.10+ reuse the
   // bit for other states); before PG_swapbacked existed it stood alone.
-  return (!l_.pg_swapbacked || flag(flags, l_.pg_swapbacked)) && flag(flags, l_.pg_swapcache);
+  if (!l_.pg_swapbacked) return swapcache_alone_ && flag(flags, l_.pg_swapcache);
+  return flag(flags, l_.pg_swapbacked) && flag(flags, l_.pg_swapcache);
 }
 
 bool PageRules::is_buddy(uint64_t flags, uint32_t mapcount) const {
@@ -124,7 +131,7 @@ PageDecision PageRules::decide(uint64_t pfn, const uint8_t* page, const uint8_t*
     return d;
   }
   if ((level_ & kExcludeFree) && is_buddy(f.flags, f.mapcount)) {
-    uint64_t max_orders = l_.free_area_length.value_or(64);
+    uint64_t max_orders = l_.free_area_length.value_or(kDefaultFreeAreaLength);
     if (f.private_ >= max_orders || f.private_ >= 64) {
       d.cls = PageClass::kBadFreeOrder;
       d.pages = 1;
@@ -156,6 +163,12 @@ PageDecision PageRules::decide(uint64_t pfn, const uint8_t* page, const uint8_t*
   } else if (is_offline(f.flags, f.mapcount)) {
     d.cls = PageClass::kOffline;
   } else {
+    d.cls = PageClass::kKeep;
+    d.pages = 1;
+  }
+  // Unknown means keep: a class whose test needs a key this kernel does not
+  // export is not excluded.
+  if (d.excluded() && (unknown_classes_ & class_bit(d.cls))) {
     d.cls = PageClass::kKeep;
     d.pages = 1;
   }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "engine/classify/missing_keys.h"
 #include "engine/kernel/struct_page.h"
 
 namespace kdk::classify {
@@ -56,6 +57,10 @@ class PageRules {
   // compound head), or nullptr when not available.
   PageDecision decide(uint64_t pfn, const uint8_t* page, const uint8_t* next) const;
 
+  // What this kernel's VMCOREINFO does not say that the level needs: the
+  // classes kept for it (engine/classify/missing_keys.h).
+  const std::vector<UnknownRule>& unknown() const { return unknown_; }
+
   // The pieces, exposed for tests.
   bool is_slab(uint64_t flags, uint32_t mapcount) const;
   bool is_anon(uint64_t mapping, uint64_t flags, uint32_t mapcount) const;
@@ -74,6 +79,9 @@ class PageRules {
   int level_;
   bool buddy_ = false;
   bool scan_ = false;
+  bool swapcache_alone_ = false;  // PG_swapcache means the swap cache without PG_swapbacked
+  std::vector<UnknownRule> unknown_;
+  uint32_t unknown_classes_ = 0;
 };
 
 }  // namespace kdk::classify

@@ -9,10 +9,11 @@
 namespace kdk::dmesg {
 
 struct ReadOptions {
-  // Print the caller ("[    T123] ") as makedumpfile 1.7.5+ does when the
-  // kernel exports printk_info.caller_id. Off: Debian 12's makedumpfile
-  // (1.7.2) does not print it.
-  bool caller_id = false;
+  // Print the caller ("[    T123] ") when the kernel exports
+  // printk_info.caller_id, as makedumpfile does since 1.7.5 (and upstream,
+  // the kernel matrix's oracle). Off: the lines of Debian 12's makedumpfile
+  // 1.7.2, which does not print it.
+  bool caller_id = true;
 };
 
 // Picks the format from VMCOREINFO: SYMBOL(prb) means the lockless ring

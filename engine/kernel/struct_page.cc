@@ -58,6 +58,8 @@ Result<PageLayout> PageLayout::from_vmcoreinfo(const vmcore::VmcoreInfo& info) {
   l.mapcount = field(info, "OFFSET(page._mapcount)", l.size, 4);
   l.private_ = field(info, "OFFSET(page.private)", l.size, 8);
   l.compound_head = field(info, "OFFSET(page.compound_head)", l.size, 8);
+  // Linux 7.1 renamed the field compound_info; bit 0 still marks a tail.
+  if (!l.compound_head) l.compound_head = field(info, "OFFSET(page.compound_info)", l.size, 8);
 
   l.compound_order_width = at_least(l, 4, 16) ? 1 : 2;
   l.compound_dtor_width = at_least(l, 4, 16) ? 1 : at_least(l, 4, 4) ? 2 : 8;

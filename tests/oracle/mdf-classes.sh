@@ -19,6 +19,7 @@
 #   d1.zero, d31.zero    the pfns written as the shared zero page
 #   classes.txt          the table, one "class level alone class d31" a line
 #   makedumpfile.version the makedumpfile that made them
+# KDK_MAKEDUMPFILE names the makedumpfile to run (default: the one on PATH).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 pfns=$here/kdump_pfns.py
@@ -32,8 +33,9 @@ fi
   exit 2
 }
 vmcore=$1 out=${2:-}
-command -v makedumpfile >/dev/null || {
-  echo "mdf-classes: makedumpfile is not installed" >&2
+mdf=${KDK_MAKEDUMPFILE:-makedumpfile}
+command -v "$mdf" >/dev/null || {
+  echo "mdf-classes: $mdf is not installed" >&2
   exit 2
 }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mdf-classes.XXXX")
@@ -54,7 +56,7 @@ report() {
 
 declare -A alone
 for d in 1 2 4 8 16 31; do
-  if ! makedumpfile -l -d "$d" --message-level 31 "$vmcore" "$tmp/d$d.kdump" >"$tmp/d$d.log" 2>&1; then
+  if ! "$mdf" -l -d "$d" --message-level 31 "$vmcore" "$tmp/d$d.kdump" >"$tmp/d$d.log" 2>&1; then
     echo "mdf-classes: makedumpfile -l -d $d failed on $vmcore:" >&2
     tail -n 15 "$tmp/d$d.log" | sed 's/^/    | /' >&2
     exit 1
@@ -86,7 +88,7 @@ rows=$(
 )
 [ -z "$out" ] || {
   echo "$rows" >"$out/classes.txt"
-  makedumpfile -v 2>&1 | awk 'NR == 1' >"$out/makedumpfile.version"
+  "$mdf" -v 2>&1 | awk 'NR == 1' >"$out/makedumpfile.version"
 }
 
 printf '%-14s %4s %10s %10s %10s\n' class "-d" alone class "in -d 31"

@@ -62,7 +62,8 @@ TEST_CASE("fixture: kernel log equals makedumpfile --dump-dmesg", "[dmesg][oracl
   auto phys = vmcore::PhysicalMemory::create(*core, 4096);
   REQUIRE(phys.ok());
   dmesg::testing::FixtureKernelMemory mem(*core, *phys);
-  auto log = dmesg::read_kernel_log(mem, core->info());
+  // Debian's makedumpfile (1.7.2) prints no caller ids.
+  auto log = dmesg::read_kernel_log(mem, core->info(), dmesg::ReadOptions{.caller_id = false});
   INFO((log ? std::string() : log.error().message));
   REQUIRE(log.ok());
 

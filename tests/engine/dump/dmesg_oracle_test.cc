@@ -42,7 +42,8 @@ TEST_CASE("oracle: makedumpfile --dump-dmesg on our dump equals kdumpkit dmesg o
     REQUIRE(std::system(("makedumpfile --dump-dmesg " + ours + " " + out + " >/dev/null 2>&1").c_str()) == 0);
     auto theirs = read_file(out);
     REQUIRE(theirs.ok());
-    auto log = dmesg::read_vmcore_kernel_log(vmcore);
+    // Debian's makedumpfile (1.7.2) prints no caller ids.
+    auto log = dmesg::read_vmcore_kernel_log(vmcore, dmesg::ReadOptions{.caller_id = false});
     REQUIRE(log.ok());
     CHECK(log->text().size() > 1000);
     CHECK(log->text() == *theirs);

@@ -207,7 +207,8 @@ TEST_CASE("oracle: kdumpkit dmesg on a kdump-compressed file equals makedumpfile
     kdk::dump::test::TempDir dir;
     std::string in = mdf(vmcore, dir.file("in.kdump"), 31, "-l");
     REQUIRE(run("makedumpfile --dump-dmesg " + in + " " + dir.file("mdf.txt") + " >/dev/null 2>&1") == 0);
-    auto a = kdk::dmesg::read_vmcore_kernel_log(in);
+    // Debian's makedumpfile (1.7.2) prints no caller ids.
+    auto a = kdk::dmesg::read_vmcore_kernel_log(in, kdk::dmesg::ReadOptions{.caller_id = false});
     INFO((a.ok() ? std::string() : a.error().message));
     REQUIRE(a.ok());
     auto b = kdk::read_file(dir.file("mdf.txt"));
