@@ -17,8 +17,11 @@
 # Made under WORKDIR:
 #   data/            owned by the sshd user: where the targets write
 #   keys/            client keys, root-only (mode 0600) as kdumpkit wants them:
-#                    id_ed25519, id_ecdsa, id_rsa (authorized), stranger
-#                    (an Ed25519 key the server does not accept)
+#                    id_ed25519, id_ecdsa (authorized), id_rsa (authorized
+#                    with `restrict`, as the README's command-mode recipe),
+#                    sftp_only (`restrict,command="internal-sftp"`, the
+#                    README's SFTP recipe), stranger (an Ed25519 key the
+#                    server does not accept)
 #   known_hosts      the server's Ed25519 and ECDSA keys for [127.0.0.1]:PORT
 #   wrong_known_hosts  the same names with keys of another server (a changed key)
 #   host/*.pub       the server's public host keys (for known_hosts under other names)
@@ -73,7 +76,8 @@ make_keys() {
   ssh-keygen -q -t ecdsa -b 384 -N '' -C 'kdumpkit ecdsa' -f "$work/keys/id_ecdsa"
   ssh-keygen -q -t rsa -b 3072 -N '' -C 'kdumpkit rsa' -f "$work/keys/id_rsa"
   ssh-keygen -q -t ed25519 -N '' -C 'not authorized' -f "$work/keys/stranger"
-  chmod 0600 "$work"/keys/id_* "$work/keys/stranger"
+  ssh-keygen -q -t ed25519 -N '' -C 'sftp only' -f "$work/keys/sftp_only"
+  chmod 0600 "$work"/keys/id_* "$work/keys/stranger" "$work/keys/sftp_only"
 }
 
 start() {
@@ -90,7 +94,11 @@ start() {
   chown "$user:$group" "$work/data"
   local port=${KDK_SSHD_PORT:-$(free_port)}
   local fault_port=${KDK_SSHD_FAULT_PORT:-$(free_port)}
-  cat "$work/keys/id_ed25519.pub" "$work/keys/id_ecdsa.pub" "$work/keys/id_rsa.pub" >"$work/authorized_keys"
+  {
+    cat "$work/keys/id_ed25519.pub" "$work/keys/id_ecdsa.pub"
+    printf 'restrict %s\n' "$(cat "$work/keys/id_rsa.pub")"
+    printf 'restrict,command="internal-sftp" %s\n' "$(cat "$work/keys/sftp_only.pub")"
+  } >"$work/authorized_keys"
   chmod 0644 "$work/authorized_keys"
   local name="[127.0.0.1]:$port" t
   : >"$work/known_hosts"
@@ -152,6 +160,7 @@ KDK_SSHD_ID_ED25519=$work/keys/id_ed25519
 KDK_SSHD_ID_ECDSA=$work/keys/id_ecdsa
 KDK_SSHD_ID_RSA=$work/keys/id_rsa
 KDK_SSHD_ID_STRANGER=$work/keys/stranger
+KDK_SSHD_ID_SFTP_ONLY=$work/keys/sftp_only
 KDK_SSHD_AUTHORIZED_KEYS=$work/authorized_keys
 KDK_SSHD_FAULT_PORT=$fault_port
 KDK_SSHD_FAULT_MODE=$work/fault.mode

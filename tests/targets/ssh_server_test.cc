@@ -199,6 +199,15 @@ TEST_CASE("load's check: every key type is accepted, the probe file deleted", "[
   CHECK(listing(env("KDK_SSHD_DATA") + "/check").empty());
 }
 
+TEST_CASE("a key restricted to SFTP (authorized_keys command=) works for sftp:// only", "[sshserver]") {
+  CHECK(check(url("sftp", "sftponly", "", env("KDK_SSHD_ID_SFTP_ONLY")), settings()).ok());
+  Sleeps sleeps;
+  Status s = check(url("ssh", "sftponly", "", env("KDK_SSHD_ID_SFTP_ONLY")), settings(&sleeps));
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().errno_value == 0);
+  CHECK(sleeps.seen.empty());
+}
+
 TEST_CASE("an unknown or changed host key is refused at once, nothing written", "[sshserver]") {
   const std::string empty = env("KDK_SSHD_DATA") + "/../empty_known_hosts";
   REQUIRE(write_file(empty, "", 0600).ok());
