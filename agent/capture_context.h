@@ -54,7 +54,7 @@ void record_dump_stats(CaptureContext& ctx, const dump::DumpOptions& options, co
 // Copies the vmcore byte for byte (dump_format = raw), logging progress.
 Status copy_vmcore(const vmcore::VmcoreFile& core, ByteWriter& out, const targets::Clock& clock);
 
-// A network target (http, https, s3): the crash directory uploaded.
+// A network target (http, https, s3, sftp, ssh): the crash directory uploaded.
 TargetResult save_to_store(CaptureContext& ctx, const config::Target& target, const config::NetworkTarget& where);
 // Brings up the network once (interface, addresses, routes, resolver) and
 // puts the clock right for TLS; false with ctx.network_error when it failed.

@@ -321,8 +321,11 @@ TEST_CASE("a directory the server cannot make is a final error that says why", "
 TEST_CASE("throughput of the SSH targets on loopback", "[sshserver_bench]") {
   const size_t total = 512u << 20;
   std::string chunk = payload(4u << 20, 9);
+  const char* buffer = std::getenv("KDK_SSH_BENCH_BUFFER_KIB");
   for (const char* scheme : {"sftp", "ssh"}) {
-    auto store = open_store(url(scheme, "bench"), fresh_dir(), settings());
+    auto s = settings();
+    if (buffer) s.transport.write_buffer = std::strtoul(buffer, nullptr, 10) << 10;
+    auto store = open_store(url(scheme, "bench"), fresh_dir(), s);
     auto t0 = std::chrono::steady_clock::now();
     auto r = store->put_stream("vmcore.flat", [&](ByteWriter& out) -> Status {
       for (size_t done = 0; done < total; done += chunk.size()) {
@@ -332,7 +335,7 @@ TEST_CASE("throughput of the SSH targets on loopback", "[sshserver_bench]") {
     });
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     REQUIRE(r.ok());
-    std::printf("%s: %zu MiB in %.2f s, %.1f MiB/s\n", scheme, total >> 20, secs,
-                static_cast<double>(total) / 1048576.0 / secs);
+    std::printf("%s (%zu KiB writes): %zu MiB in %.2f s, %.1f MiB/s\n", scheme, s.transport.write_buffer >> 10,
+                total >> 20, secs, static_cast<double>(total) / 1048576.0 / secs);
   }
 }
