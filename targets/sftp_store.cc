@@ -55,11 +55,13 @@ Result<StoredObject> SftpStore::store(const std::string& name,
   const std::string temp_path = path_of(ssh::incomplete_name(name));
   StoredObject stored;
   std::optional<Error> fill_error;
+  bool started = false;  // the incomplete file may exist
   auto outcome = retry_status(settings_.retry, settings_.env, "sftp " + url_ + "/" + name, [&]() -> Status {
     auto sftp = session();
     if (!sftp) return sftp.error();
     auto created = (*sftp)->create(temp_path);
     if (!created) return failed(created.error());
+    started = true;
     std::unique_ptr<ssh::SftpFile> file = std::move(*created);
     // The file goes before its session does.
     auto fail = [&](const Error& e) {
@@ -83,7 +85,9 @@ Result<StoredObject> SftpStore::store(const std::string& name,
   if (outcome.last) return stored;
   // Nothing half-written stays behind (best effort, on a live connection or
   // a new one).
-  if (auto sftp = session()) {
+  if (!started) {
+    // Nothing was created.
+  } else if (auto sftp = session()) {
     if (Status s = (*sftp)->remove(temp_path); !s) log::warn("%s", s.error().message.c_str());
   }
   if (fill_error) return *fill_error;

@@ -51,15 +51,17 @@ Result<StoredObject> SshCommandStore::store(const std::string& name,
   const std::string final_path = path_of(name);
   StoredObject stored;
   std::optional<Error> fill_error;
+  bool started = false;  // the incomplete file may exist
   auto outcome = retry_status(settings_.retry, settings_.env, "ssh " + url_ + "/" + name, [&]() -> Status {
     auto c = connection();
     if (!c) {
       dir_ready_ = false;
       return c.error();
     }
-    auto started = (*c)->exec("umask 0077 && cat > " + shell_quote(temp_path));
-    if (!started) return connection_.failed(started.error());
-    std::unique_ptr<ssh::RemoteCommand> cat = std::move(*started);
+    auto command = (*c)->exec("umask 0077 && cat > " + shell_quote(temp_path));
+    if (!command) return connection_.failed(command.error());
+    started = true;
+    std::unique_ptr<ssh::RemoteCommand> cat = std::move(*command);
     // The channel goes before its connection does.
     auto fail = [&](const Error& e) {
       cat.reset();
@@ -81,7 +83,9 @@ Result<StoredObject> SshCommandStore::store(const std::string& name,
     return {};
   });
   if (outcome.last) return stored;
-  if (auto c = connection()) {
+  if (!started) {
+    // Nothing was created.
+  } else if (auto c = connection()) {
     if (Status s = (*c)->run("rm -f -- " + shell_quote(temp_path)); !s)
       log::warn("%s", s.error().message.c_str());
   }

@@ -335,7 +335,8 @@ TEST_CASE("throughput of the SSH targets on loopback", "[sshserver_bench]") {
     });
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     REQUIRE(r.ok());
-    std::printf("%s (%zu KiB writes): %zu MiB in %.2f s, %.1f MiB/s\n", scheme, s.transport.write_buffer >> 10,
-                total >> 20, secs, static_cast<double>(total) / 1048576.0 / secs);
+    std::printf("%s (%zu KiB writes): %zu MiB in %.2f s, %.1f MiB/s\n", scheme,
+                s.transport.write_buffer >> 10, total >> 20, secs,
+                static_cast<double>(total) / 1048576.0 / secs);
   }
 }
