@@ -57,9 +57,8 @@ void record_dump_stats(CaptureContext& ctx, const dump::DumpOptions& options, co
 // The one writer every target goes through.
 Status write_dump(CaptureContext& ctx, dump::Sink& sink, int level);
 
-// A network target (http, https, s3): the crash directory uploaded.
-TargetResult save_to_store(CaptureContext& ctx, const config::Target& target,
-                           const config::NetworkTarget& where);
+// A network target (http, https, s3, sftp, ssh): the crash directory uploaded.
+TargetResult save_to_store(CaptureContext& ctx, const config::Target& target, const config::NetworkTarget& where);
 // Brings up the network once (interface, addresses, routes, resolver) and
 // puts the clock right for TLS; false with ctx.network_error when it failed.
 bool ensure_network(CaptureContext& ctx);

@@ -1,5 +1,5 @@
-// Network targets that are not filesystems (HTTP(S), S3): the crash
-// directory is uploaded file by file. The log and a first metadata.json go
+// Network targets that are not filesystems (HTTP(S), S3, SFTP and SSH
+// commands): the crash directory is uploaded file by file. The log and a first metadata.json go
 // first, so that why the machine crashed is on the server within seconds;
 // then the dump as one flattened stream (vmcore.flat), the console log, and
 // last the final metadata.json with "complete": true, which is what marks a

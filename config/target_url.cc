@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 namespace kdk::config {
 
@@ -10,7 +11,8 @@ namespace {
 constexpr const char* kAccepted =
     "accepted: disk:LABEL=<label>[:/dir], disk:UUID=<uuid>[:/dir], disk:PARTUUID=<guid>[:/dir], "
     "disk:/dev/<device>[:/dir], raw:/dev/<partition>, nfs://<host>/<export>[/dir], "
-    "http[s]://<host>[:port]/<path>, s3://<bucket>[/prefix]";
+    "http[s]://<host>[:port]/<path>, s3://<bucket>[/prefix], sftp://[user@]<host>[:port]/<dir>, "
+    "ssh://[user@]<host>[:port]/<dir>";
 
 Result<std::string> normalize_directory(const std::string& dir, const std::string& text) {
   if (dir.empty() || dir[0] != '/') {
@@ -45,7 +47,8 @@ constexpr OptionRule kNetworkOptions[] = {
     {"http", "client_cert", "a PEM client certificate (mutual TLS)"},
     {"http", "client_key", "the PEM key of client_cert (default: in client_cert)"},
     {"http", "proxy", "a proxy URL, as libcurl takes it (http://host:port)"},
-    {"s3", "endpoint", "the S3 service URL, http[s]://host[:port] (default https://s3.<region>.amazonaws.com)"},
+    {"s3", "endpoint",
+     "the S3 service URL, http[s]://host[:port] (default https://s3.<region>.amazonaws.com)"},
     {"s3", "region", "the signing region (default us-east-1)"},
     {"s3", "credentials_file", "a root-only file with access_key_id = ... and secret_access_key = ... lines"},
     {"s3", "ca", "a PEM CA bundle (default: the system's, embedded at load time)"},
@@ -53,6 +56,16 @@ constexpr OptionRule kNetworkOptions[] = {
     {"s3", "part_size", "the first multipart part size in MiB, 5 to 1024 (default 16)"},
     {"nfs", "vers", "4.2, 4.1, 4.0 or 3 (default 4.1)"},
     {"nfs", "options", "more mount options, comma separated (e.g. timeo=600,retrans=2)"},
+    {"sftp", "identity",
+     "a root-only private key file without a passphrase: Ed25519, ECDSA or RSA (default "
+     "/root/.ssh/kdumpkit_id_ed25519)"},
+    {"sftp", "known_hosts",
+     "the known_hosts file the server's host key must be in (default /root/.ssh/known_hosts)"},
+    {"ssh", "identity",
+     "a root-only private key file without a passphrase: Ed25519, ECDSA or RSA (default "
+     "/root/.ssh/kdumpkit_id_ed25519)"},
+    {"ssh", "known_hosts",
+     "the known_hosts file the server's host key must be in (default /root/.ssh/known_hosts)"},
 };
 
 const char* option_scheme(const std::string& scheme) { return scheme == "https" ? "http" : scheme.c_str(); }
@@ -73,7 +86,7 @@ Status check_option(const std::string& scheme, const std::string& name, const st
     if (scheme != r.scheme || name != r.name) continue;
     if (value.empty()) return Error{"target \"" + text + "\": option " + name + " needs a value: " + r.accepted};
     bool file = name == "ca" || (name.size() > 5 && name.compare(name.size() - 5, 5, "_file") == 0) ||
-                name == "client_cert" || name == "client_key";
+                name == "client_cert" || name == "client_key" || name == "identity" || name == "known_hosts";
     if (file && value[0] != '/') {
       return Error{"target \"" + text + "\": option " + name + " names an absolute path: " + r.accepted};
     }
@@ -95,6 +108,47 @@ Status check_option(const std::string& scheme, const std::string& name, const st
   }
   return Error{"target \"" + text + "\": unknown option \"" + name + "\" (options of " + scheme +
                " targets: " + options_of(scheme) + ")"};
+}
+
+// sftp:// and ssh://: "[user@]host[:port]" and a directory.
+Status parse_ssh_location(NetworkTarget& n, const std::string& text) {
+  const std::string form = "(" + n.scheme + "://[user@]<host>[:port]/<dir>)";
+  size_t at = n.host.rfind('@');
+  if (at != std::string::npos) {
+    n.user = n.host.substr(0, at);
+    n.host = n.host.substr(at + 1);
+    if (n.user.find(':') != std::string::npos) {
+      return Error{"target \"" + text +
+                   "\": no password in the URL: SSH targets authenticate with a key (identity=)"};
+    }
+    if (n.user.empty() || n.user.find_first_of(" \t'\"\\/@") != std::string::npos) {
+      return Error{"target \"" + text + "\": \"" + n.user + "\" is not a user name " + form};
+    }
+  }
+  HostPort hp = split_host_port(n.host);
+  if (hp.host.empty()) return Error{"target \"" + text + "\": a host is required " + form};
+  if (!hp.port.empty()) {
+    unsigned long long port = 0;
+    bool digits = hp.port.find_first_not_of("0123456789") == std::string::npos && hp.port.size() <= 5;
+    if (digits) port = std::strtoull(hp.port.c_str(), nullptr, 10);
+    if (!digits || port == 0 || port > 65535) {
+      return Error{"target \"" + text + "\": port \"" + hp.port + "\" is not 1 to 65535 " + form};
+    }
+  }
+  // The directory: absolute, or relative to the login directory with "/~/".
+  bool home = n.path == "/~" || n.path.rfind("/~/", 0) == 0;
+  std::string dir = home ? n.path.substr(2) : n.path;
+  if (dir.empty()) dir = "/";
+  auto normal = normalize_directory(dir, text);
+  if (!normal) return normal.error();
+  if (!home && *normal == "/") {
+    return Error{"target \"" + text + "\": name the directory the dumps go to " + form};
+  }
+  n.path = home ? (*normal == "/" ? std::string("/~") : "/~" + *normal) : *normal;
+  if (n.path.find_first_of("'\\\n") != std::string::npos) {
+    return Error{"target \"" + text + "\": the directory may not contain quotes or backslashes"};
+  }
+  return {};
 }
 
 Result<DiskTarget> parse_disk(const std::string& rest, const std::string& text) {
@@ -154,7 +208,24 @@ std::string NetworkTarget::option(const std::string& name, const std::string& fa
   return fallback;
 }
 
-std::string NetworkTarget::url() const { return scheme + "://" + host + path; }
+std::string NetworkTarget::url() const {
+  return scheme + "://" + (user.empty() ? "" : user + "@") + host + path;
+}
+
+HostPort split_host_port(const std::string& hp) {
+  if (!hp.empty() && hp[0] == '[') {
+    size_t close = hp.find(']');
+    if (close != std::string::npos) {
+      std::string port = close + 1 < hp.size() && hp[close + 1] == ':' ? hp.substr(close + 2) : "";
+      return {hp.substr(1, close - 1), port};
+    }
+  }
+  size_t colon = hp.find(':');
+  if (colon != std::string::npos && hp.find(':', colon + 1) == std::string::npos) {
+    return {hp.substr(0, colon), hp.substr(colon + 1)};
+  }
+  return {hp, ""};
+}
 
 Result<Target> parse_target(const std::string& full_text) {
   // The first word is the URL; network targets may add name=value options.
@@ -173,7 +244,9 @@ Result<Target> parse_target(const std::string& full_text) {
   }
   size_t colon = text.find(':');
   std::string scheme = colon == std::string::npos ? text : text.substr(0, colon);
-  if (words.size() > 1 && scheme != "nfs" && scheme != "http" && scheme != "https" && scheme != "s3") {
+  const bool network = scheme == "nfs" || scheme == "http" || scheme == "https" || scheme == "s3" ||
+                       scheme == "sftp" || scheme == "ssh";
+  if (words.size() > 1 && !network) {
     return Error{"target \"" + full_text + "\": only network targets take options"};
   }
   if (scheme == "disk" && colon != std::string::npos) {
@@ -188,11 +261,13 @@ Result<Target> parse_target(const std::string& full_text) {
     }
     return Target{text, 0, RawTarget{device}};
   }
-  if ((scheme == "nfs" || scheme == "http" || scheme == "https" || scheme == "s3") && colon != std::string::npos &&
-      text.compare(colon, 3, "://") == 0) {
+  if (network && colon != std::string::npos && text.compare(colon, 3, "://") == 0) {
     std::string rest = text.substr(colon + 3);
     size_t slash = rest.find('/');
     NetworkTarget n{scheme, rest.substr(0, slash), slash == std::string::npos ? "/" : rest.substr(slash)};
+    if (scheme == "sftp" || scheme == "ssh") {
+      if (auto s = parse_ssh_location(n, text); !s) return s.error();
+    }
     if (n.host.empty() || n.host.find_first_of(" \t@") != std::string::npos) {
       return Error{"target \"" + text + "\": a host (or bucket) is required, without credentials (they "
                    "come from root-only files)"};

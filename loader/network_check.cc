@@ -38,7 +38,9 @@ TargetCheck check_network_target(const config::Config& config, const config::Tar
     // status changes nothing, and a test object is a change.
     c.summary =
         net.url() + (net.scheme == "nfs" ? " (checked by load: mounted, a probe file written and deleted)"
-                                         : " (checked by load: a test object written and deleted)");
+                     : net.scheme == "sftp" || net.scheme == "ssh"
+                         ? " (checked by load: host key, key accepted, a probe file written and deleted)"
+                         : " (checked by load: a test object written and deleted)");
     return c;
   }
   Status ok;
@@ -49,7 +51,9 @@ TargetCheck check_network_target(const config::Config& config, const config::Tar
     config::Config quick = config;
     quick.retries = std::min(config.retries, kCheckAttempts);
     ok = targets::check_crash_store(quick, net);
-    c.summary = net.url() + ": a test object written and deleted";
+    c.summary = net.url() + (net.scheme == "sftp" || net.scheme == "ssh"
+                                 ? ": host key known, key accepted, a probe file written and deleted"
+                                 : ": a test object written and deleted");
   }
   if (!ok) c.problems.push_back(ok.error().message);
   return c;

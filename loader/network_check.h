@@ -1,7 +1,9 @@
 // `load`'s checks of the network targets, before arming: an NFS export is
 // mounted and a probe file written and deleted; an HTTP(S) or S3 target gets
 // a small test object written and deleted (which proves the server answers,
-// the certificate verifies and the credentials are accepted). And what the
+// the certificate verifies and the credentials are accepted); an SFTP or
+// SSH target is connected to (its host key in known_hosts, the key
+// accepted) and a probe file written and deleted in its directory. And what the
 // capture kernel needs to reach them: the interface, its addresses, the
 // resolvers, the NIC driver and NFS modules.
 #pragma once

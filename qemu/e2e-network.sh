@@ -8,6 +8,7 @@
 #   10.0.2.100:443  nginx, HTTPS (test CA, client certificates)
 #   10.0.2.101:2049 nfs-ganesha, NFSv4.1         tests/servers/ganesha.sh
 #   10.0.2.102:9000 radosgw (SigV4 checked)      tests/servers/s3.sh
+#   10.0.2.103:22   OpenSSH sshd (SFTP, commands) tests/servers/sshd.sh
 # The first kernel gets a static address for `kdumpkit load` (which checks
 # each target by writing to it, and records the route); the capture kernel
 # brings the network up itself (DHCP from slirp, or static addresses).
@@ -21,17 +22,24 @@
 #             dump goes to S3 as a multipart upload (5 MiB parts), static
 #             address; metadata.json says why the first target failed
 #   nfs       NFSv4.1 to ganesha, written like a disk (atomic renames)
+#   sftp      SFTP to sshd with an Ed25519 key, the host key checked against
+#             known_hosts, DHCP: vmcore.flat rebuilt by makedumpfile -R and
+#             read by libkdumpfile, no -incomplete file left, files 0600
+#   ssh       kdump-utils' command mode (cat > vmcore-incomplete, mv to
+#             vmcore.flat) with an RSA key (rsa-sha2-256), static address;
+#             checked as sftp
 # Exit 0 = all passed; failed runs keep their work dir.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/lib/skip.sh"
-kdk_need_tools qemu-system-x86_64 socat mkfs.ext4 cpio nginx openssl radosgw ceph-mon ceph-osd rpcbind dpkg-deb python3
-[ $# -ge 1 ] || kdk_die "usage: $0 BINARY [http|https|s3|nfs]..."
+kdk_need_tools qemu-system-x86_64 socat mkfs.ext4 cpio nginx openssl radosgw ceph-mon ceph-osd rpcbind dpkg-deb python3 \
+  /usr/sbin/sshd ssh-keygen setpriv makedumpfile
+[ $# -ge 1 ] || kdk_die "usage: $0 BINARY [http|https|s3|nfs|sftp|ssh]..."
 exec 2>&1
 BIN=$(readlink -f "$1")
 shift
 SCENARIOS=("$@")
-[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(http https s3 nfs)
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(http https s3 nfs sftp ssh)
 SERVERS=$KDK_QEMU_DIR/../tests/servers
 kdk_require_tools qemu-system-x86_64 socat mkfs.ext4 cpio timeout nginx openssl node || exit 1
 kdk_fetch_guest || exit 1
@@ -41,6 +49,7 @@ cleanup() {
   "$SERVERS/nginx.sh" stop "$SRV/nginx" >/dev/null 2>&1 || true
   "$SERVERS/s3.sh" stop "$SRV/s3" >/dev/null 2>&1 || true
   "$SERVERS/ganesha.sh" stop "$SRV/nfs" >/dev/null 2>&1 || true
+  "$SERVERS/sshd.sh" stop "$SRV/sshd" >/dev/null 2>&1 || true
   [ "${KDUMPKIT_KEEP:-0}" = 1 ] || rm -rf "$SRV"
 }
 trap cleanup EXIT
@@ -56,6 +65,15 @@ start_servers() {
   . "$SRV/s3/s3.env"
   NFS_PORT=$(free_port)
   "$SERVERS/ganesha.sh" start "$SRV/nfs" "$SRV/export" --port "$NFS_PORT" >/dev/null || return 1
+  chmod 0755 "$SRV" # sshd runs as an unprivileged user, under $SRV/sshd
+  "$SERVERS/sshd.sh" start "$SRV/sshd" >"$SRV/sshd.env" || return 1
+  . "$SRV/sshd.env"
+  # The guest reaches sshd as 10.0.2.103, port 22.
+  local t pub
+  for t in ED25519 ECDSA; do
+    pub=KDK_SSHD_HOST_${t}_PUB
+    printf '10.0.2.103 %s\n' "$(cut -d' ' -f1,2 "${!pub}")"
+  done >"$SRV/guest_known_hosts"
 }
 
 # The guestfwd rules. QEMU splits KDK_QEMU_EXTRA on white space, so each
@@ -63,7 +81,7 @@ start_servers() {
 netdev_args() {
   local rules="" spec guest port f
   for spec in "10.0.2.100:80=${KDK_NGINX_HTTP##*:}" "10.0.2.100:443=${KDK_NGINX_HTTPS##*:}" \
-    "10.0.2.101:2049=$NFS_PORT" "10.0.2.102:9000=$S3_PORT"; do
+    "10.0.2.101:2049=$NFS_PORT" "10.0.2.102:9000=$S3_PORT" "10.0.2.103:22=$KDK_SSHD_PORT"; do
     guest=${spec%%=*}
     port=${spec#*=}
     f=$SRV/fwd-$port
@@ -87,6 +105,9 @@ prepare() {
   install -m 0600 "$KDK_NGINX_CLIENT_KEY" "$W/overlay/etc/kdumpkit/client.key"
   install -m 0600 "$S3_CREDENTIALS" "$W/overlay/etc/kdumpkit/s3"
   install -m 0600 "$KDK_NGINX_TOKEN_FILE" "$W/overlay/etc/kdumpkit/token"
+  install -m 0600 "$KDK_SSHD_ID_ED25519" "$W/overlay/etc/kdumpkit/id_ed25519"
+  install -m 0600 "$KDK_SSHD_ID_RSA" "$W/overlay/etc/kdumpkit/id_rsa"
+  install -m 0600 "$SRV/guest_known_hosts" "$W/overlay/etc/kdumpkit/known_hosts"
   echo "${LOAD_ARGS:-}" >"$W/overlay/etc/kdk/load-args"
   cat >"$W/pre-init" <<'SH'
 modprobe virtio_pci; modprobe virtio_net
@@ -231,6 +252,53 @@ scenario_nfs() {
     e=1
   fi
   result nfs $e
+}
+
+# check_ssh_upload DIR: what an SSH target leaves, beyond check_upload: no
+# -incomplete file, every file root-only (0600, as kdump-utils writes them),
+# and makedumpfile -R rebuilds from vmcore.flat the same file as kdumpkit
+# reassemble, which libkdumpfile read in check_upload.
+check_ssh_upload() {
+  local dir=$1 e=0 f
+  [ -n "$dir" ] && [ -d "$dir" ] || return 1
+  if grep -q incomplete <<<"$(ls "$dir")"; then
+    kdk_err "an -incomplete file was left on the server: $(ls "$dir")"
+    e=1
+  fi
+  for f in "$dir"/*; do
+    [ "$(stat -c %a "$f")" = 600 ] || { kdk_err "$f has mode $(stat -c %a "$f")"; e=1; }
+  done
+  if makedumpfile -R "$W/vmcore.R" <"$dir/vmcore.flat" >"$W/makedumpfile-R.log" 2>&1; then
+    cmp -s "$W/vmcore.R" "$W/vmcore" || { kdk_err "makedumpfile -R and kdumpkit reassemble differ"; e=1; }
+  else
+    kdk_err "makedumpfile -R failed: $(tail -n 2 "$W/makedumpfile-R.log")"
+    e=1
+  fi
+  return $e
+}
+
+scenario_sftp() {
+  local e=0 dir
+  prepare sftp "target = sftp://$KDK_SSHD_USER@10.0.2.103$KDK_SSHD_DATA/sftp identity=/etc/kdumpkit/id_ed25519 known_hosts=/etc/kdumpkit/known_hosts" || return 1
+  APPEND="" boot || e=1
+  kdk_check_console "$W/console.log" || e=1
+  dir=$(newest_dir "$KDK_SSHD_DATA/sftp")
+  check_upload "$dir" vmcore.flat '"dhcp" in m.get("network", "") and m["targets"][0]["target"].startswith("sftp://") and m["targets"][0]["result"] == "complete"' || e=1
+  check_ssh_upload "$dir" || e=1
+  result sftp $e
+}
+
+scenario_ssh() {
+  local e=0 dir
+  prepare ssh "target = ssh://$KDK_SSHD_USER@10.0.2.103$KDK_SSHD_DATA/ssh identity=/etc/kdumpkit/id_rsa known_hosts=/etc/kdumpkit/known_hosts" \
+    "net_address = 10.0.2.15/24" || return 1
+  APPEND="" boot || e=1
+  kdk_check_console "$W/console.log" || e=1
+  dir=$(newest_dir "$KDK_SSHD_DATA/ssh")
+  check_upload "$dir" vmcore.flat 'm["network"].find("static") >= 0 and m["targets"][0]["target"].startswith("ssh://") and m["targets"][0]["result"] == "complete"' || e=1
+  check_ssh_upload "$dir" || e=1
+  grep -q "Accepted publickey for $KDK_SSHD_USER .* ssh2: RSA" "$KDK_SSHD_LOG" || { kdk_err "sshd never accepted the RSA key"; e=1; }
+  result ssh $e
 }
 
 start_servers || kdk_die "starting the test servers failed (see $SRV)"

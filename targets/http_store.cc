@@ -16,26 +16,6 @@
 namespace kdk::targets {
 namespace {
 
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
-  }
-  if (i < in.size()) {
-    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
-    if (i + 1 < in.size()) v |= uint32_t(uint8_t(in[i + 1])) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 // Statuses MKCOL answers for "made" or "already there".
 bool collection_exists(long status) {
   return (status >= 200 && status < 300) || status == 405 || status == 301;
@@ -78,7 +58,7 @@ Result<std::unique_ptr<HttpStore>> HttpStore::open(const config::NetworkTarget& 
     if (!pair) return pair.error().within(target.url());
     if (pair->find(':') == std::string::npos || pair->find_first_of("\r\n") != std::string::npos)
       return Error{target.url() + ": basic_auth_file " + basic_file + " must hold one line user:password"};
-    auth_header = "Basic " + base64(*pair);
+    auth_header = "Basic " + base64_encode(*pair);
     auth_source = "basic_auth_file " + basic_file;
   }
 

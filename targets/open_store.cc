@@ -7,6 +7,9 @@
 #include "targets/http/http_transport.h"
 #include "targets/http_store.h"
 #include "targets/s3/s3_store.h"
+#include "targets/sftp_store.h"
+#include "targets/ssh/ssh_target.h"
+#include "targets/ssh_command_store.h"
 
 namespace kdk::targets {
 
@@ -52,7 +55,7 @@ Result<std::unique_ptr<OwnedS3Store>> open_s3(const config::Config& config, cons
 }  // namespace
 
 bool is_upload_target(const config::NetworkTarget& t) {
-  return t.scheme == "http" || t.scheme == "https" || t.scheme == "s3";
+  return t.scheme == "http" || t.scheme == "https" || t.scheme == "s3" || ssh::is_ssh_target(t);
 }
 
 Result<std::unique_ptr<CrashStore>> open_crash_store(const config::Config& config,
@@ -68,6 +71,16 @@ Result<std::unique_ptr<CrashStore>> open_crash_store(const config::Config& confi
     if (!http) return http.error();
     return std::unique_ptr<CrashStore>(std::move(*http));
   }
+  if (target.scheme == "sftp") {
+    auto sftp = SftpStore::open(target, crash_dir, ssh::ssh_store_settings(config));
+    if (!sftp) return sftp.error();
+    return std::unique_ptr<CrashStore>(std::move(*sftp));
+  }
+  if (target.scheme == "ssh") {
+    auto command = SshCommandStore::open(target, crash_dir, ssh::ssh_store_settings(config));
+    if (!command) return command.error();
+    return std::unique_ptr<CrashStore>(std::move(*command));
+  }
   return Error{"target " + target.url() + ": " + target.scheme + " is not an upload target"};
 }
 
@@ -76,6 +89,16 @@ Status check_crash_store(const config::Config& config, const config::NetworkTarg
     auto s3 = open_s3(config, target, "");
     if (!s3) return s3.error();
     return (*s3)->check();
+  }
+  if (target.scheme == "sftp") {
+    auto sftp = SftpStore::open(target, "", ssh::ssh_store_settings(config));
+    if (!sftp) return sftp.error();
+    return (*sftp)->check();
+  }
+  if (target.scheme == "ssh") {
+    auto command = SshCommandStore::open(target, "", ssh::ssh_store_settings(config));
+    if (!command) return command.error();
+    return (*command)->check();
   }
   auto http = HttpStore::open(target, "", http_store_settings(config, default_ca(target)));
   if (!http) return http.error();
@@ -94,6 +117,10 @@ std::vector<std::string> files_to_carry(const config::Config& config) {
       add(net->option(option));
     }
     add(default_ca(*net));
+    if (ssh::is_ssh_target(*net)) {
+      add(ssh::identity_file(*net));
+      add(ssh::known_hosts_file(*net));
+    }
   }
   return out;
 }

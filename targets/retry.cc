@@ -80,6 +80,19 @@ RetryOutcome with_retries(const RetryPolicy& policy, const RetryEnv& env, const 
   }
 }
 
+StatusRetryOutcome retry_status(const RetryPolicy& policy, const RetryEnv& env, const std::string& what,
+                                const std::function<Status()>& attempt) {
+  int attempts = std::max(policy.attempts, 1);
+  for (int n = 1;; ++n) {
+    Status outcome = attempt();
+    if (outcome || outcome.error().errno_value == 0 || n >= attempts) return StatusRetryOutcome{outcome, n};
+    auto delay = backoff_delay(policy, n, env.random ? env.random() : 0.5);
+    log::warn("%s: attempt %d of %d failed (%s); retrying in %.1f s", what.c_str(), n, attempts,
+              outcome.error().message.c_str(), static_cast<double>(delay.count()) / 1000.0);
+    env.clock.sleep(delay);
+  }
+}
+
 std::string status_text(long status) {
   const char* reason = "";
   switch (status) {

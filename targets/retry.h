@@ -62,6 +62,16 @@ RetryOutcome with_retries(const RetryPolicy& policy, const RetryEnv& env, const 
                           const std::function<Result<http::Response>()>& attempt,
                           const std::function<Verdict(const Result<http::Response>&)>& judge = classify);
 
+// The same schedule for operations that are not HTTP requests (SSH): an
+// error whose errno_value is non-zero (the network failed) is worth another
+// attempt, any other error is final.
+struct StatusRetryOutcome {
+  Status last;
+  int attempts = 0;
+};
+StatusRetryOutcome retry_status(const RetryPolicy& policy, const RetryEnv& env, const std::string& what,
+                                const std::function<Status()>& attempt);
+
 // "403 Forbidden" for messages (the reason phrase of common statuses).
 std::string status_text(long status);
 

@@ -9,8 +9,8 @@
 #   KDK_TOOLCHAIN_DIR       that directory
 #   KDK_DEP_PREFIX          ${KDK_TOOLCHAIN_DIR}/prefix
 #   KDK_DEP_INCLUDE_DIRS    include dirs of zstd, OpenSSL, curl, zlib, lzo2
-#   KDK_DEP_LIBS            full paths, in link order: libcurl libssl
-#                           libcrypto libzstd libz liblzo2
+#   KDK_DEP_LIBS            full paths, in link order: libcurl libssh2
+#                           libssl libcrypto libzstd libz liblzo2
 #   KDK_DEP_VERSIONS_H      ${KDK_TOOLCHAIN_DIR}/versions.h
 #                           (#define KDK_DEP_VERSIONS "zstd 1.5.4, ...")
 #   KDK_MUSL_STATIC         TRUE
@@ -39,7 +39,8 @@ list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES KDK_TOOLCHAIN_DIR)
 
 foreach(_kdk_f
     ${KDK_TOOLCHAIN_DIR}/lib/libglibcshim.a ${KDK_TOOLCHAIN_DIR}/uapi/linux
-    ${KDK_TOOLCHAIN_DIR}/prefix/lib/libcurl.a ${KDK_TOOLCHAIN_DIR}/versions.h
+    ${KDK_TOOLCHAIN_DIR}/prefix/lib/libcurl.a ${KDK_TOOLCHAIN_DIR}/prefix/lib/libssh2.a
+    ${KDK_TOOLCHAIN_DIR}/versions.h
     ${KDK_MUSL_LIBDIR}/libc.a ${KDK_MUSL_LIBDIR}/crt1.o ${KDK_GCC_LIBDIR}/crtbeginT.o
     ${KDK_GCC_LIBDIR}/libstdc++.a /usr/include/c++/${KDK_GCC_MAJOR}
     ${KDK_SHIM_DIR}/glibc_compat.h)
@@ -98,6 +99,7 @@ set(KDK_DEP_PREFIX ${KDK_TOOLCHAIN_DIR}/prefix)
 set(KDK_DEP_INCLUDE_DIRS ${KDK_DEP_PREFIX}/include)
 set(KDK_DEP_LIBS
   ${KDK_DEP_PREFIX}/lib/libcurl.a
+  ${KDK_DEP_PREFIX}/lib/libssh2.a
   ${KDK_DEP_PREFIX}/lib/libssl.a
   ${KDK_DEP_PREFIX}/lib/libcrypto.a
   ${KDK_DEP_PREFIX}/lib/libzstd.a

@@ -32,7 +32,7 @@ CACHE=${KDUMPKIT_CACHE:-${HOME:-/root}/.cache/kdumpkit}
 LOCK=${KDK_SOURCES_LOCK:-$TC_SRC/sources.lock}
 APTDIR=$CACHE/apt
 SRCCACHE=$CACHE/sources
-DEFAULT_PACKAGES="libzstd openssl curl zlib lzo2"
+DEFAULT_PACKAGES="libzstd openssl curl zlib lzo2 libssh2"
 
 say() { printf 'sources: %s\n' "$*" >&2; }
 die() {

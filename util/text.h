@@ -21,4 +21,11 @@ bool parse_u64(std::string_view s, unsigned long long& out, int base = 10);
 // `also_keep` stay as they are, every other byte becomes %XX (upper case).
 std::string percent_encode(std::string_view text, std::string_view also_keep = "");
 
+// RFC 4648 base64 with '=' padding (`pad` false: without, as OpenSSH prints
+// SHA256 fingerprints).
+std::string base64_encode(std::string_view bytes, bool pad = true);
+// Decodes base64 with or without padding; false on any other character or a
+// truncated group.
+bool base64_decode(std::string_view text, std::string& out);
+
 }  // namespace kdk

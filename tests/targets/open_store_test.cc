@@ -39,12 +39,31 @@ TEST_CASE("the files network targets name travel into the capture initramfs, wit
   CHECK(targets::files_to_carry(*plain).empty());
 }
 
-TEST_CASE("only http, https and s3 are upload targets", "[targets][open_store]") {
-  auto c = config::parse_config("target = nfs://h/e\ntarget = https://h/x\ntarget = s3://b\n", "k");
+TEST_CASE("SSH targets carry their key and known_hosts, the defaults when none are named",
+          "[targets][open_store]") {
+  auto c = config::parse_config(
+      "target = sftp://kdump@dumps.example/crash identity=/etc/kdumpkit/id_ed25519 "
+      "known_hosts=/etc/kdumpkit/kh\n"
+      "target = ssh://dumps.example/crash identity=/etc/kdumpkit/id_ed25519\n",
+      "k.conf");
+  REQUIRE(c.ok());
+  auto files = targets::files_to_carry(*c);
+  CHECK(files ==
+        std::vector<std::string>{"/etc/kdumpkit/id_ed25519", "/etc/kdumpkit/kh", "/root/.ssh/known_hosts"});
+  auto d = config::parse_config("target = sftp://h/crash\n", "k");
+  REQUIRE(d.ok());
+  CHECK(targets::files_to_carry(*d) ==
+        std::vector<std::string>{"/root/.ssh/kdumpkit_id_ed25519", "/root/.ssh/known_hosts"});
+}
+
+TEST_CASE("http, https, s3, sftp and ssh are upload targets, nfs is not", "[targets][open_store]") {
+  auto c = config::parse_config(
+      "target = nfs://h/e\ntarget = https://h/x\ntarget = s3://b\ntarget = sftp://h/d\ntarget = ssh://h/d\n",
+      "k");
   REQUIRE(c.ok());
   CHECK_FALSE(targets::is_upload_target(std::get<config::NetworkTarget>(c->targets[0].where)));
-  CHECK(targets::is_upload_target(std::get<config::NetworkTarget>(c->targets[1].where)));
-  CHECK(targets::is_upload_target(std::get<config::NetworkTarget>(c->targets[2].where)));
+  for (size_t i = 1; i < 5; ++i)
+    CHECK(targets::is_upload_target(std::get<config::NetworkTarget>(c->targets[i].where)));
   auto nfs = targets::open_crash_store(*c, std::get<config::NetworkTarget>(c->targets[0].where), "d");
   REQUIRE_FALSE(nfs.ok());
   CHECK_THAT(nfs.error().message, Catch::Contains("not an upload target"));

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <curl/curl.h>
+#include <libssh2.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -215,6 +216,31 @@ void test_curl() {
   curl_global_cleanup();
 }
 
+// libssh2 with the OpenSSL backend: the algorithms the SSH targets need.
+void test_libssh2() {
+  check(libssh2_init(0) == 0, "libssh2_init");
+  const char *version = libssh2_version(0);
+  check(version && std::strcmp(version, LIBSSH2_VERSION) == 0, "libssh2 version", version ? version : "");
+  LIBSSH2_SESSION *session = libssh2_session_init();
+  check(session != nullptr, "libssh2_session_init");
+  if (!session) return;
+  auto has = [&](int method, const char *want) {
+    const char **algs = nullptr;
+    int n = libssh2_session_supported_algs(session, method, &algs);
+    bool found = false;
+    for (int i = 0; i < n; i++) found = found || std::strcmp(algs[i], want) == 0;
+    if (n > 0) libssh2_free(session, algs);
+    check(found, "libssh2 supports", want);
+  };
+  has(LIBSSH2_METHOD_HOSTKEY, "ssh-ed25519");
+  has(LIBSSH2_METHOD_HOSTKEY, "ecdsa-sha2-nistp256");
+  has(LIBSSH2_METHOD_KEX, "curve25519-sha256");
+  has(LIBSSH2_METHOD_CRYPT_CS, "aes256-ctr");
+  has(LIBSSH2_METHOD_MAC_CS, "hmac-sha2-256");
+  libssh2_session_free(session);
+  libssh2_exit();
+}
+
 }  // namespace
 
 int main() {
@@ -229,6 +255,7 @@ int main() {
   check(l > 0, "lzo1x round trip", std::to_string(l));
   test_openssl();
   test_curl();
+  test_libssh2();
   if (failures) {
     std::printf("%d check(s) failed\n", failures);
     return 1;

@@ -1,0 +1,179 @@
+#!/bin/bash
+# OpenSSH's sshd from Debian (openssh-server) on loopback, for the SSH target
+# tests (sftp:// and kdump-utils' command mode): host integration tests and
+# the QEMU end-to-end tests.
+#
+#   tests/servers/sshd.sh start WORKDIR   # prints KEY=VALUE lines, also in WORKDIR/env
+#   tests/servers/sshd.sh stop WORKDIR
+#
+# sshd runs as an unprivileged user (KDK_SSHD_USER; as root the script
+# creates the system user kdumpkit-sshd once, shell /bin/sh, no home, since
+# an sshd that is not root can only log in the user it runs as), with its
+# own host keys (Ed25519 and ECDSA) and its own authorized_keys, both under
+# WORKDIR; nothing of the system's /etc/ssh is used. Password and keyboard-
+# interactive authentication are off: keys only. SFTP is internal-sftp; the
+# login shell runs the commands of the command mode.
+#
+# Made under WORKDIR:
+#   data/            owned by the sshd user: where the targets write
+#   keys/            client keys, root-only (mode 0600) as kdumpkit wants them:
+#                    id_ed25519, id_ecdsa (authorized), id_rsa (authorized
+#                    with `restrict`, as the README's command-mode recipe),
+#                    sftp_only (`restrict,command="internal-sftp"`, the
+#                    README's SFTP recipe), stranger (an Ed25519 key the
+#                    server does not accept)
+#   known_hosts      the server's Ed25519 and ECDSA keys for [127.0.0.1]:PORT
+#   wrong_known_hosts  the same names with keys of another server (a changed key)
+#   host/*.pub       the server's public host keys (for known_hosts under other names)
+#   fault.mode       the mode of a raw fault proxy (fault_proxy.py) in front of sshd
+# KDK_SSHD_PORT and KDK_SSHD_FAULT_PORT choose the ports (default: free ones).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cmd=${1:?usage: sshd.sh start|stop WORKDIR}
+work=${2:?usage: sshd.sh start|stop WORKDIR}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+SSHD=/usr/sbin/sshd # sshd re-executes itself: an absolute path
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+stop() {
+  local pid
+  for f in sshd.pid proxy.pid; do
+    [ -f "$work/$f" ] || continue
+    for pid in $(cat "$work/$f"); do kill "$pid" 2>/dev/null || true; done
+    rm -f "$work/$f"
+  done
+}
+
+# The unprivileged account sshd runs as and logs in.
+sshd_user() {
+  if [ -n "${KDK_SSHD_USER:-}" ]; then
+    echo "$KDK_SSHD_USER"
+  elif [ "$(id -u)" != 0 ]; then
+    id -un
+  else
+    getent passwd kdumpkit-sshd >/dev/null ||
+      useradd --system --no-create-home --home-dir /nonexistent --shell /bin/sh --user-group kdumpkit-sshd
+    echo kdumpkit-sshd
+  fi
+}
+
+make_keys() {
+  local user=$1
+  mkdir -p "$work/host" "$work/other" "$work/keys"
+  ssh-keygen -q -t ed25519 -N '' -C 'kdumpkit test server' -f "$work/host/ssh_host_ed25519_key"
+  ssh-keygen -q -t ecdsa -b 256 -N '' -C 'kdumpkit test server' -f "$work/host/ssh_host_ecdsa_key"
+  # Keys of another server: what a changed host key looks like.
+  ssh-keygen -q -t ed25519 -N '' -f "$work/other/ssh_host_ed25519_key"
+  ssh-keygen -q -t ecdsa -b 256 -N '' -f "$work/other/ssh_host_ecdsa_key"
+  chown "$user" "$work"/host/ssh_host_*_key
+  chmod 0600 "$work"/host/ssh_host_*_key
+  ssh-keygen -q -t ed25519 -N '' -C 'kdumpkit ed25519' -f "$work/keys/id_ed25519"
+  ssh-keygen -q -t ecdsa -b 384 -N '' -C 'kdumpkit ecdsa' -f "$work/keys/id_ecdsa"
+  ssh-keygen -q -t rsa -b 3072 -N '' -C 'kdumpkit rsa' -f "$work/keys/id_rsa"
+  ssh-keygen -q -t ed25519 -N '' -C 'not authorized' -f "$work/keys/stranger"
+  ssh-keygen -q -t ed25519 -N '' -C 'sftp only' -f "$work/keys/sftp_only"
+  chmod 0600 "$work"/keys/id_* "$work/keys/stranger" "$work/keys/sftp_only"
+}
+
+start() {
+  stop
+  command -v "$SSHD" >/dev/null || { echo "sshd.sh: $SSHD missing (openssh-server)" >&2; exit 1; }
+  local user group
+  user=$(sshd_user)
+  group=$(id -gn "$user")
+  # The sshd user must reach its files under WORKDIR.
+  chmod 0755 "$work"
+  [ -f "$work/host/ssh_host_ed25519_key" ] || make_keys "$user"
+  rm -rf "$work/data"
+  mkdir -p "$work/data"
+  chown "$user:$group" "$work/data"
+  local port=${KDK_SSHD_PORT:-$(free_port)}
+  local fault_port=${KDK_SSHD_FAULT_PORT:-$(free_port)}
+  {
+    cat "$work/keys/id_ed25519.pub" "$work/keys/id_ecdsa.pub"
+    printf 'restrict %s\n' "$(cat "$work/keys/id_rsa.pub")"
+    printf 'restrict,command="internal-sftp" %s\n' "$(cat "$work/keys/sftp_only.pub")"
+  } >"$work/authorized_keys"
+  chmod 0644 "$work/authorized_keys"
+  local name="[127.0.0.1]:$port" t
+  : >"$work/known_hosts"
+  : >"$work/wrong_known_hosts"
+  for t in ed25519 ecdsa; do
+    printf '%s %s\n' "$name" "$(cut -d' ' -f1,2 "$work/host/ssh_host_${t}_key.pub")" >>"$work/known_hosts"
+    printf '%s %s\n' "$name" "$(cut -d' ' -f1,2 "$work/other/ssh_host_${t}_key.pub")" >>"$work/wrong_known_hosts"
+  done
+  chmod 0600 "$work/known_hosts" "$work/wrong_known_hosts"
+  cat >"$work/sshd_config" <<CONF
+# generated by tests/servers/sshd.sh
+Port $port
+ListenAddress 127.0.0.1
+HostKey $work/host/ssh_host_ed25519_key
+HostKey $work/host/ssh_host_ecdsa_key
+PidFile $work/sshd.own.pid
+AuthorizedKeysFile $work/authorized_keys
+AllowUsers $user
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PermitRootLogin no
+X11Forwarding no
+AllowTcpForwarding no
+PrintMotd no
+LogLevel VERBOSE
+Subsystem sftp internal-sftp
+CONF
+  chmod 0644 "$work/sshd_config"
+  : >"$work/sshd.log"
+  chown "$user" "$work/sshd.log"
+  setpriv --reuid="$user" --regid="$group" --clear-groups --reset-env \
+    "$SSHD" -D -e -f "$work/sshd_config" >>"$work/sshd.log" 2>&1 &
+  echo $! >"$work/sshd.pid"
+  : >"$work/fault.mode"
+  python3 "$here/fault_proxy.py" "$fault_port" "$port" "$work/fault.mode" raw >"$work/proxy.log" 2>&1 &
+  echo $! >"$work/proxy.pid"
+  local p ok
+  for p in "$port" "$fault_port"; do
+    ok=0
+    for _ in $(seq 100); do
+      if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then ok=1 && break; fi
+      sleep 0.1
+    done
+    [ $ok = 1 ] || { echo "sshd.sh: nothing listens on 127.0.0.1:$p; $work/sshd.log:" >&2; cat "$work/sshd.log" >&2; exit 1; }
+  done
+  cat >"$work/env" <<ENV
+KDK_SSHD_HOST=127.0.0.1
+KDK_SSHD_PORT=$port
+KDK_SSHD_USER=$user
+KDK_SSHD_DATA=$work/data
+KDK_SSHD_KNOWN_HOSTS=$work/known_hosts
+KDK_SSHD_WRONG_KNOWN_HOSTS=$work/wrong_known_hosts
+KDK_SSHD_HOST_ED25519_PUB=$work/host/ssh_host_ed25519_key.pub
+KDK_SSHD_HOST_ECDSA_PUB=$work/host/ssh_host_ecdsa_key.pub
+KDK_SSHD_ID_ED25519=$work/keys/id_ed25519
+KDK_SSHD_ID_ECDSA=$work/keys/id_ecdsa
+KDK_SSHD_ID_RSA=$work/keys/id_rsa
+KDK_SSHD_ID_STRANGER=$work/keys/stranger
+KDK_SSHD_ID_SFTP_ONLY=$work/keys/sftp_only
+KDK_SSHD_AUTHORIZED_KEYS=$work/authorized_keys
+KDK_SSHD_FAULT_PORT=$fault_port
+KDK_SSHD_FAULT_MODE=$work/fault.mode
+KDK_SSHD_LOG=$work/sshd.log
+ENV
+  cat "$work/env"
+}
+
+case $cmd in
+  start) start ;;
+  stop) stop ;;
+  *)
+    echo "usage: sshd.sh start|stop WORKDIR" >&2
+    exit 2
+    ;;
+esac
