@@ -19,17 +19,17 @@
 #include "loader/config_check.h"
 #include "loader/dump_history.h"
 #include "loader/initramfs_stamp.h"
-#include "loader/kexec_file.h"
-#include "loader/target_check.h"
+#include "loader/kexec.h"
 #include "loader/network_check.h"
+#include "loader/target_check.h"
 #include "loader/target_modules.h"
 #include "targets/open_store.h"
-#include "util/time_format.h"
 #include "util/fd.h"
 #include "util/format.h"
 #include "util/log.h"
 #include "util/sha256.h"
 #include "util/text.h"
+#include "util/time_format.h"
 
 namespace kdk::loader {
 
@@ -267,7 +267,7 @@ Status build_initramfs_file(const InitramfsOptions& o) {
 }
 
 Status load(const LoadOptions& o) {
-  if (::geteuid() != 0) return Error{"load must run as root (it calls kexec_file_load)"};
+  if (::geteuid() != 0) return Error{"load must run as root (it calls kexec_file_load or kexec_load)"};
   auto checked = check_all(o.initramfs.config_path, CheckMode::kWrite);
   if (!checked) return checked.error();
   if (!checked->problems.empty()) {
@@ -312,23 +312,33 @@ Status load(const LoadOptions& o) {
     cmdline =
         capture_cmdline(*running, checked->config.capture_args + " " + o.append, checked->config.nr_cpus);
   }
-  if (auto s = load_crash_kernel(kernel, initramfs_path, cmdline); !s) return s;
+  KernelLoad k;
+  k.kind = ImageKind::kCrash;
+  k.kernel = kernel;
+  k.initrd = initramfs_path;
+  k.cmdline = cmdline;
+  k.choice = o.syscall;
+  const char* test_digest = std::getenv("KDUMPKIT_TEST_WRONG_DIGEST");
+  k.wrong_digest_for_test = test_digest && *test_digest && std::string(test_digest) != "0";
+  auto used = load_kernel(k);
+  if (!used) return used.error();
 
   if (auto s = make_dir(o.state_dir); !s) return s;
-  std::string state =
-      format("kernel = %s\ninitramfs = %s\ncommand_line = %s\nloaded_at = %lld\n", kernel.c_str(),
-             initramfs_path.c_str(), cmdline.c_str(), static_cast<long long>(::time(nullptr)));
+  std::string state = format(
+      "kernel = %s\ninitramfs = %s\ncommand_line = %s\nsyscall = %s\nloaded_at = %lld\n", kernel.c_str(),
+      initramfs_path.c_str(), cmdline.c_str(), syscall_name(*used), static_cast<long long>(::time(nullptr)));
   if (auto s = write_file(o.state_dir + "/loaded.conf", state, 0600); !s) {
     log::warn("could not record the loaded state: %s", s.error().message.c_str());
   }
-  log::info("capture kernel loaded: %s", kernel.c_str());
+  log::info("capture kernel loaded with %s%s: %s", syscall_name(*used),
+            *used == Syscall::kLoad ? " (kdumpkit's purgatory)" : "", kernel.c_str());
   log::info("capture command line: %s", cmdline.c_str());
   return {};
 }
 
 Status unload(const std::string& state_dir) {
   if (::geteuid() != 0) return Error{"unload must run as root"};
-  if (auto s = unload_crash_kernel(); !s) return s;
+  if (auto s = unload_kernel(ImageKind::kCrash); !s) return s;
   ::unlink((state_dir + "/loaded.conf").c_str());
   log::info("capture kernel unloaded");
   return {};
