@@ -8,7 +8,10 @@
 #                 excluded); status says kexec_load
 #   load-uefi     the same on OVMF (UEFI, direct kernel boot), idle: the
 #                 capture kernel must come up with EFI ("efi: EFI v" in both
-#                 kernels), from the EFI information our loader hands on
+#                 kernels), from the EFI information our loader hands on;
+#                 armed again with --syscall=auto and a capture command line
+#                 that kexec_file_load refuses (EINVAL: no room left for its
+#                 elfcorehdr=) but kexec_load takes: the fallback is used
 #   wrong-digest  KDUMPKIT_TEST_WRONG_DIGEST=1: the purgatory prints its
 #                 refusal and resets; no second kernel ever starts
 #   headers       OVMF, nokaslr, twice (kexec_file_load, then kexec_load) with
@@ -108,12 +111,27 @@ scenario_load-bios() {
 scenario_load-uefi() {
   local e=0
   prepare load-uefi "--syscall=load"
+  # A command line 2020 bytes long: kexec_file_load keeps 30 bytes for its
+  # elfcorehdr= within the kernel's 2047 (EINVAL), ours needs 22.
+  cat >"$W/overlay/etc/kdk/before-crash" <<'SH'
+#!/bin/sh
+line=$(kdumpkit status | sed -n 's/^command line: //p')
+pad=$(head -c $((2020 - ${#line} - 9)) /dev/zero | tr '\0' x)
+kdumpkit load --syscall=auto --append "kdk.pad=$pad"
+echo "KDK-GUEST: auto load exited $?"
+kdumpkit status | grep '^syscall:'
+SH
+  chmod 0755 "$W/overlay/etc/kdk/before-crash"
   finish_prepare || return 1
   # loglevel=7: "efi: EFI v2.70 by EDK II" is an info line.
   APPEND="loglevel=7" QEMU_EXTRA="-bios $OVMF" boot || e=1
   check_capture || e=1
   [ "$(count 'efi: EFI v')" -ge 2 ] || { kdk_err "the capture kernel did not start with EFI (want 'efi: EFI v' from both kernels)"; e=1; }
   has "kdumpkit: EFI: system table" || { kdk_err "load did not hand on the EFI information"; e=1; }
+  has "falling back to kexec_load (kexec-tools' rule" || { kdk_err "--syscall=auto did not fall back"; e=1; }
+  has "KDK-GUEST: auto load exited 0" || { kdk_err "the load with --syscall=auto failed"; e=1; }
+  grep -q -E 'Kernel command line: elfcorehdr=0x[0-9a-f]+ .* kdk\.pad=x+$' <<<"$(kdk_scenario_console)" ||
+    { kdk_err "the capture kernel did not get the long command line"; e=1; }
   result load-uefi $e
 }
 
