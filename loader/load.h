@@ -29,6 +29,13 @@ struct LoadOptions {
   SyscallChoice syscall = SyscallChoice::kAuto;
 };
 
+struct EstimateOptions {
+  InitramfsOptions initramfs;      // configuration, release, modules, binary
+  std::string kernel;              // default: /boot/vmlinuz-<release>
+  std::string prebuilt_initramfs;  // measure this one instead of building one
+  int nr_cpus = 0;                 // 0: the configuration's (auto: what the reservation affords)
+};
+
 struct StatusOptions {
   std::string config_path = config::kDefaultConfigPath;
   std::string state_dir = "/var/lib/kdumpkit";
@@ -49,6 +56,9 @@ Status unload(const std::string& state_dir);
 // would keep a crash from producing a dump, and the latest dumps; the result
 // says whether a capture kernel is loaded.
 Result<bool> status(const StatusOptions& options);
+// Prints the recommended crashkernel= with its breakdown (loader/estimate.h),
+// and the capture kernel's CPUs the current reservation affords.
+Status estimate(const EstimateOptions& options);
 // Builds the capture initramfs into options.output.
 Status build_initramfs_file(const InitramfsOptions& options);
 
