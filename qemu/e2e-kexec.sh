@@ -11,7 +11,9 @@
 #                 kernels), from the EFI information our loader hands on;
 #                 armed again with --syscall=auto and a capture command line
 #                 that kexec_file_load refuses (EINVAL: no room left for its
-#                 elfcorehdr=) but kexec_load takes: the fallback is used
+#                 elfcorehdr=) but kexec_load takes: the fallback is used;
+#                 two CPUs: nr_cpus = auto (the default) gives the capture
+#                 kernel both
 #   wrong-digest  KDUMPKIT_TEST_WRONG_DIGEST=1: the purgatory prints its
 #                 refusal and resets; no second kernel ever starts
 #   headers       OVMF, nokaslr, twice (kexec_file_load, then kexec_load) with
@@ -124,7 +126,7 @@ SH
   chmod 0755 "$W/overlay/etc/kdk/before-crash"
   finish_prepare || return 1
   # loglevel=7: "efi: EFI v2.70 by EDK II" is an info line.
-  APPEND="loglevel=7" QEMU_EXTRA="-bios $OVMF" boot || e=1
+  KDUMPKIT_QEMU_SMP=2 APPEND="loglevel=7" QEMU_EXTRA="-bios $OVMF" boot || e=1
   check_capture || e=1
   [ "$(count 'efi: EFI v')" -ge 2 ] || { kdk_err "the capture kernel did not start with EFI (want 'efi: EFI v' from both kernels)"; e=1; }
   has "kdumpkit: EFI: system table" || { kdk_err "load did not hand on the EFI information"; e=1; }
@@ -132,6 +134,9 @@ SH
   has "KDK-GUEST: auto load exited 0" || { kdk_err "the load with --syscall=auto failed"; e=1; }
   grep -q -E 'Kernel command line: elfcorehdr=0x[0-9a-f]+ .* kdk\.pad=x+$' <<<"$(kdk_scenario_console)" ||
     { kdk_err "the capture kernel did not get the long command line"; e=1; }
+  has "kdumpkit: nr_cpus = auto: 2 (2 online" || { kdk_err "nr_cpus = auto did not give the capture kernel 2 CPUs"; e=1; }
+  grep -q -E 'Kernel command line: elfcorehdr=0x[0-9a-f]+ .*nr_cpus=2 ' <<<"$(kdk_scenario_console)" ||
+    { kdk_err "the capture kernel's command line lacks nr_cpus=2"; e=1; }
   result load-uefi $e
 }
 
