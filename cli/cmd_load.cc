@@ -7,6 +7,7 @@ namespace {
 
 loader::LoadOptions g_load;
 std::string g_state_dir = "/var/lib/kdumpkit";
+std::string g_syscall = "auto";
 
 Option config_option() {
   return {"config", 'c', "FILE", "configuration file (default /etc/kdumpkit.conf)",
@@ -29,7 +30,7 @@ Subcommand make_load() {
       10,
       {"load",
        "Check the configuration and targets, build the capture initramfs and load the capture kernel "
-       "(kexec_file_load).",
+       "(kexec_file_load, or kexec_load with kdumpkit's purgatory).",
        "",
        {config_option(),
         {"kernel", 'k', "FILE", "capture kernel image (default /boot/vmlinuz-RELEASE)", &g_load.kernel},
@@ -41,8 +42,15 @@ Subcommand make_load() {
         modules_option(),
         state_option(),
         {"force", 0, nullptr, "arm even when a target check fails (a warning for each problem)", nullptr,
-         &g_load.force}}},
+         &g_load.force},
+        {"syscall", 0, "file|load|auto",
+         "kexec_file_load, kexec_load (kdumpkit builds every segment, with its own purgatory), or auto "
+         "(default: kexec_file_load, then kexec_load after ENOSYS, EINVAL, ENOEXEC or ENOTSUP)",
+         &g_syscall}}},
       [](const std::vector<std::string>&) {
+        auto choice = loader::parse_syscall_choice(g_syscall);
+        if (!choice) return usage_error(choice.error());
+        g_load.syscall = *choice;
         g_load.state_dir = g_state_dir;
         return report(loader::load(g_load));
       }};
@@ -73,22 +81,21 @@ Subcommand make_status() {
 }
 
 Subcommand make_initramfs() {
-  return {
-      40,
-      {"initramfs",
-       "Build the capture initramfs (reproducible cpio newc archive).",
-       "",
-       {{"output", 'o', "FILE", "where to write it (required)", &g_load.initramfs.output},
-        config_option(),
-        release_option(),
-        modules_option(),
-        {"binary", 0, "FILE", "the kdumpkit binary to embed as /init (default: this one)",
-         &g_load.initramfs.binary}}},
-      [](const std::vector<std::string>&) {
-        if (g_load.initramfs.output.empty())
-          return usage_error(Error{"initramfs: an output file is required (-o FILE)"});
-        return report(loader::build_initramfs_file(g_load.initramfs));
-      }};
+  return {40,
+          {"initramfs",
+           "Build the capture initramfs (reproducible cpio newc archive).",
+           "",
+           {{"output", 'o', "FILE", "where to write it (required)", &g_load.initramfs.output},
+            config_option(),
+            release_option(),
+            modules_option(),
+            {"binary", 0, "FILE", "the kdumpkit binary to embed as /init (default: this one)",
+             &g_load.initramfs.binary}}},
+          [](const std::vector<std::string>&) {
+            if (g_load.initramfs.output.empty())
+              return usage_error(Error{"initramfs: an output file is required (-o FILE)"});
+            return report(loader::build_initramfs_file(g_load.initramfs));
+          }};
 }
 
 KDK_SUBCOMMAND(make_load);

@@ -18,6 +18,7 @@ namespace {
 
 loader::LoadOptions g_test;
 bool g_yes = false;
+std::string g_syscall = "auto";
 
 // Asks on the terminal itself (not stdin, which a script may have redirected).
 Status confirm() {
@@ -69,8 +70,12 @@ Subcommand make_test() {
         {"modules-dir", 0, "DIR", "its modules (default /lib/modules/RELEASE)",
          &g_test.initramfs.modules_dir},
         {"state-dir", 0, "DIR", "where load keeps its state (default /var/lib/kdumpkit)", &g_test.state_dir},
+        {"syscall", 0, "file|load|auto", "as for load (default auto)", &g_syscall},
         {"yes", 'y', nullptr, "crash without asking (for automation)", nullptr, &g_yes}}},
       [](const std::vector<std::string>&) {
+        auto choice = loader::parse_syscall_choice(g_syscall);
+        if (!choice) return usage_error(choice.error());
+        g_test.syscall = *choice;
         if (auto s = loader::load(g_test); !s) return report(s);
         if (!g_yes) {
           if (auto s = confirm(); !s) return report(s);

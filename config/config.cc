@@ -147,8 +147,14 @@ const std::vector<KeyRule>& rules() {
        [](Config& c, const std::string& v, int) { return apply_int(c.keep, v, 0, 1000); }},
       {"min_free", "MiB a disk target must have free, 0 to 1048576",
        [](Config& c, const std::string& v, int) { return apply_int(c.min_free_mib, v, 0, 1048576); }},
-      {"nr_cpus", "CPUs of the capture kernel, 1 to 64",
-       [](Config& c, const std::string& v, int) { return apply_int(c.nr_cpus, v, 1, 64); }},
+      {"nr_cpus", "CPUs of the capture kernel: auto (what the reservation affords) or 1 to 64",
+       [](Config& c, const std::string& v, int) {
+         if (v == "auto") {
+           c.nr_cpus = 0;
+           return Status{};
+         }
+         return apply_int(c.nr_cpus, v, 1, 64);
+       }},
       {"capture_args", "words added to the capture kernel's command line",
        [](Config& c, const std::string& v, int) {
          c.capture_args = v;

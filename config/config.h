@@ -38,7 +38,7 @@ struct Config {
   int deadline_s = 1800;     // the whole capture; then the final action regardless
   int keep = 0;              // crash directories kept per target, newest first (0: all)
   int min_free_mib = 0;      // free space a disk target must have
-  int nr_cpus = 1;           // CPUs of the capture kernel
+  int nr_cpus = 0;           // CPUs of the capture kernel; 0: auto, what the reservation affords
   std::string capture_args;  // added to the capture kernel's command line
   std::vector<std::string> extra_modules;  // loaded in the capture kernel
   int device_timeout_s = 60;               // wait for a target's device

@@ -2,7 +2,8 @@
 // crashkernel= and BOOT_IMAGE= are dropped (the capture kernel must not
 // reserve memory itself, and the image name is meaningless there), and what
 // distributions add on x86-64 is appended: irqpoll nr_cpus=N reset_devices
-// (N is the configuration's nr_cpus, 1 by default).
+// (N is the configuration's nr_cpus, or with `nr_cpus = auto` what `load`
+// found the reservation affords).
 #pragma once
 
 #include <string>

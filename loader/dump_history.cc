@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <functional>
 
-#include "util/time_format.h"
 #include "util/fd.h"
 #include "util/format.h"
+#include "util/time_format.h"
 
 namespace kdk::loader {
 
@@ -182,10 +182,11 @@ class MetadataReader {
       }
       if (eat_word("false")) return {};
     }
-    if (key == "crash_time") {
+    if (key == "crash_time" || key == "peak_rss_kib") {
       auto n = number();
       if (!n) return n.error();
-      out_.crash_time = static_cast<int64_t>(*n);
+      if (key == "crash_time") out_.crash_time = static_cast<int64_t>(*n);
+      if (key == "peak_rss_kib") out_.peak_rss_kib = static_cast<uint64_t>(*n);
       return {};
     }
     return skip_value(key == "files", 0);

@@ -21,6 +21,7 @@ struct DumpSummary {
   uint64_t size = 0;  // bytes of the files metadata.json lists
   bool complete = false;
   bool has_metadata = false;  // false: the capture never finished writing it
+  uint64_t peak_rss_kib = 0;  // the capture's peak RSS (0: not recorded)
 };
 
 // Reads the fields above from metadata.json's text; other fields are skipped.

@@ -15,6 +15,7 @@ namespace {
 
 constexpr unsigned long kKexecFileUnload = 0x1;
 constexpr unsigned long kKexecFileOnCrash = 0x2;
+constexpr unsigned long kKexecFileNoInitramfs = 0x4;
 
 long kexec_file_load(int kernel_fd, int initrd_fd, const std::string* cmdline, unsigned long flags) {
   // cmdline_len counts the terminating NUL.
@@ -29,15 +30,17 @@ std::string explain_kexec_errno(int err, const std::string& kernel) {
   std::string base = std::string("kexec_file_load: ") + std::strerror(err);
   switch (err) {
     case EPERM:
-      return base + " — run as root; if you are root the kernel is locked down (Secure Boot): "
-                    "the capture kernel must be signed by a key the kernel trusts";
+      return base +
+             " — run as root; if you are root the kernel is locked down (Secure Boot): "
+             "the capture kernel must be signed by a key the kernel trusts";
     case EKEYREJECTED:
       return base + " — the signature of " + kernel +
              " was rejected: use a kernel signed by a key in the kernel's keyring, or disable "
              "signature enforcement (kexec_sig_enforce / module.sig_enforce)";
     case ENOMEM:
-      return base + " — the kernel and initramfs do not fit the reserved crash memory: "
-                    "raise crashkernel= on the kernel command line and reboot";
+      return base +
+             " — the kernel and initramfs do not fit the reserved crash memory: "
+             "raise crashkernel= on the kernel command line and reboot";
     case EBUSY:
       return base + " — a crash kernel is being loaded or is in use: run `kdumpkit unload` and retry";
     case ENOEXEC:
@@ -45,28 +48,37 @@ std::string explain_kexec_errno(int err, const std::string& kernel) {
     case ENOSYS:
       return base + " — this kernel was built without CONFIG_KEXEC_FILE";
     case EINVAL:
-      return base + " — the kernel refused the arguments (command line too long, or no crash "
-                    "memory reserved: check crashkernel=)";
+      return base +
+             " — the kernel refused the arguments (command line too long, or no crash "
+             "memory reserved: check crashkernel=)";
     default:
       return base;
   }
 }
 
-Status load_crash_kernel(const std::string& kernel, const std::string& initramfs,
-                         const std::string& cmdline) {
+Status load_with_kexec_file(ImageKind kind, const std::string& kernel, const std::string& initramfs,
+                            const std::string& cmdline) {
   auto kfd = open_fd(kernel, O_RDONLY);
   if (!kfd) return kfd.error();
-  auto ifd = open_fd(initramfs, O_RDONLY);
-  if (!ifd) return ifd.error();
-  if (kexec_file_load(kfd->get(), ifd->get(), &cmdline, kKexecFileOnCrash) != 0) {
+  unsigned long flags = kind == ImageKind::kCrash ? kKexecFileOnCrash : 0;
+  UniqueFd ifd;
+  if (initramfs.empty()) {
+    flags |= kKexecFileNoInitramfs;
+  } else {
+    auto fd = open_fd(initramfs, O_RDONLY);
+    if (!fd) return fd.error();
+    ifd = std::move(*fd);
+  }
+  if (kexec_file_load(kfd->get(), ifd.valid() ? ifd.get() : -1, &cmdline, flags) != 0) {
     int err = errno;
     return Error{explain_kexec_errno(err, kernel), err};
   }
   return {};
 }
 
-Status unload_crash_kernel() {
-  if (kexec_file_load(-1, -1, nullptr, kKexecFileOnCrash | kKexecFileUnload) != 0) {
+Status unload_with_kexec_file(ImageKind kind) {
+  unsigned long flags = kKexecFileUnload | (kind == ImageKind::kCrash ? kKexecFileOnCrash : 0);
+  if (kexec_file_load(-1, -1, nullptr, flags) != 0) {
     int err = errno;
     return Error{explain_kexec_errno(err, "(unload)"), err};
   }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -15,21 +16,24 @@
 
 #include "config/key_value.h"
 #include "initramfs/capture_initramfs.h"
+#include "loader/bzimage.h"
 #include "loader/capture_cmdline.h"
 #include "loader/config_check.h"
 #include "loader/dump_history.h"
+#include "loader/estimate.h"
 #include "loader/initramfs_stamp.h"
-#include "loader/kexec_file.h"
-#include "loader/target_check.h"
+#include "loader/kexec.h"
+#include "loader/memory_ranges.h"
 #include "loader/network_check.h"
+#include "loader/target_check.h"
 #include "loader/target_modules.h"
 #include "targets/open_store.h"
-#include "util/time_format.h"
 #include "util/fd.h"
 #include "util/format.h"
 #include "util/log.h"
 #include "util/sha256.h"
 #include "util/text.h"
+#include "util/time_format.h"
 
 namespace kdk::loader {
 
@@ -116,6 +120,10 @@ struct Checked {
   std::vector<TargetCheck> checks;
   std::vector<std::string> problems;
   NetworkRecord network;  // how the capture kernel reaches the network targets
+  // The largest peak RSS among the latest complete captures on the disk
+  // targets (metadata.json), and where it was found; 0 when none.
+  uint64_t capture_rss_kib = 0;
+  std::string capture_rss_source;
 };
 
 // The interface, addresses and resolvers that reach the network targets; a
@@ -155,7 +163,14 @@ Result<Checked> check_all(const std::string& config_path, CheckMode mode) {
     out.config = *cc.config;
     TargetCheckOptions opt;
     opt.mode = mode;
-    out.checks = check_targets(out.config, opt);
+    out.checks = check_targets(out.config, opt, [&](TargetCheck& c, const std::string& dir) {
+      for (const auto& d : find_dumps(dir, kDumpsShown)) {
+        if (d.complete && d.peak_rss_kib > out.capture_rss_kib) {
+          out.capture_rss_kib = d.peak_rss_kib;
+          out.capture_rss_source = "the capture of " + d.directory + " on " + c.target;
+        }
+      }
+    });
     for (const auto& c : out.checks) {
       if (c.ok()) log::info("target %s: %s", c.target.c_str(), c.summary.c_str());
       for (const auto& w : c.warnings) log::warn("target %s: %s", c.target.c_str(), w.c_str());
@@ -250,6 +265,68 @@ std::string initramfs_path_for(const std::string& state_dir, const std::string& 
   return state_dir + "/initramfs-" + release + ".img";
 }
 
+// The figures `estimate` and `nr_cpus = auto` are computed from.
+Result<EstimateInputs> estimate_inputs(const Checked& checked, const std::string& kernel,
+                                       const std::string& release, const std::string& initramfs) {
+  EstimateInputs in;
+  if (release == running_release()) {
+    auto iomem = read_file("/proc/iomem");
+    if (!iomem) return iomem.error();
+    auto k = kernel_footprint_from_iomem(*iomem);
+    if (!k) return k.error();
+    in.kernel = *k;
+  } else {
+    auto bytes = read_file(kernel);
+    if (!bytes) return bytes.error();
+    std::vector<uint8_t> b(bytes->begin(), bytes->end());
+    auto z = parse_bzimage(b, kernel);
+    if (!z) return z.error();
+    in.kernel = kernel_footprint_from_init_size(z->init_size, kernel);
+  }
+  auto archive = read_file(initramfs);
+  if (!archive) return archive.error();
+  auto rd = summarize_cpio(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(archive->data()), archive->size()));
+  if (!rd) return rd.error().within(initramfs);
+  in.initramfs = *rd;
+  in.initramfs_source = initramfs;
+  in.capture_rss_kib = checked.capture_rss_kib;
+  in.rss_source = checked.capture_rss_source;
+  in.memory_budget_kib = static_cast<uint64_t>(checked.config.memory_budget_mib) << 10;
+  if (auto text = read_file("/proc/iomem")) {
+    if (auto iomem = parse_iomem(*text)) {
+      for (const auto& r : outermost(*iomem, "System RAM")) in.ram_bytes += r.size();
+    }
+  }
+  return in;
+}
+
+unsigned online_cpus() {
+  long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<unsigned>(n) : 1;
+}
+
+// nr_cpus for the capture kernel: the configuration's, or (auto) what the
+// reservation affords.
+unsigned capture_cpus(const Checked& checked, const std::string& kernel, const std::string& release,
+                      const std::string& initramfs, uint64_t reserved) {
+  if (checked.config.nr_cpus > 0) return static_cast<unsigned>(checked.config.nr_cpus);
+  auto in = estimate_inputs(checked, kernel, release, initramfs);
+  if (!in) {
+    log::warn("nr_cpus = auto: %s; the capture kernel gets one CPU", in.error().message.c_str());
+    return 1;
+  }
+  unsigned online = online_cpus();
+  unsigned n = affordable_cpus(*in, reserved, online);
+  in->nr_cpus = n;
+  log::info(
+      "nr_cpus = auto: %u (%u online; crashkernel=%lluM, %lluM estimated for %u; nr_cpus = 1 in the "
+      "configuration keeps one)",
+      n, online, static_cast<unsigned long long>(reserved >> 20),
+      static_cast<unsigned long long>(estimate_crashkernel(*in).crashkernel_mib), n);
+  return n;
+}
+
 }  // namespace
 
 Status build_initramfs_file(const InitramfsOptions& o) {
@@ -267,7 +344,7 @@ Status build_initramfs_file(const InitramfsOptions& o) {
 }
 
 Status load(const LoadOptions& o) {
-  if (::geteuid() != 0) return Error{"load must run as root (it calls kexec_file_load)"};
+  if (::geteuid() != 0) return Error{"load must run as root (it calls kexec_file_load or kexec_load)"};
   auto checked = check_all(o.initramfs.config_path, CheckMode::kWrite);
   if (!checked) return checked.error();
   if (!checked->problems.empty()) {
@@ -309,26 +386,100 @@ Status load(const LoadOptions& o) {
   if (cmdline.empty()) {
     auto running = read_file("/proc/cmdline");
     if (!running) return running.error();
+    unsigned cpus = capture_cpus(*checked, kernel, r.release, initramfs_path, *reserved);
     cmdline =
-        capture_cmdline(*running, checked->config.capture_args + " " + o.append, checked->config.nr_cpus);
+        capture_cmdline(*running, checked->config.capture_args + " " + o.append, static_cast<int>(cpus));
   }
-  if (auto s = load_crash_kernel(kernel, initramfs_path, cmdline); !s) return s;
+  KernelLoad k;
+  k.kind = ImageKind::kCrash;
+  k.kernel = kernel;
+  k.initrd = initramfs_path;
+  k.cmdline = cmdline;
+  k.choice = o.syscall;
+  const char* test_digest = std::getenv("KDUMPKIT_TEST_WRONG_DIGEST");
+  k.wrong_digest_for_test = test_digest && *test_digest && std::string(test_digest) != "0";
+  auto used = load_kernel(k);
+  if (!used) return used.error();
 
   if (auto s = make_dir(o.state_dir); !s) return s;
-  std::string state =
-      format("kernel = %s\ninitramfs = %s\ncommand_line = %s\nloaded_at = %lld\n", kernel.c_str(),
-             initramfs_path.c_str(), cmdline.c_str(), static_cast<long long>(::time(nullptr)));
+  std::string state = format(
+      "kernel = %s\ninitramfs = %s\ncommand_line = %s\nsyscall = %s\nloaded_at = %lld\n", kernel.c_str(),
+      initramfs_path.c_str(), cmdline.c_str(), syscall_name(*used), static_cast<long long>(::time(nullptr)));
   if (auto s = write_file(o.state_dir + "/loaded.conf", state, 0600); !s) {
     log::warn("could not record the loaded state: %s", s.error().message.c_str());
   }
-  log::info("capture kernel loaded: %s", kernel.c_str());
+  log::info("capture kernel loaded with %s%s: %s", syscall_name(*used),
+            *used == Syscall::kLoad ? " (kdumpkit's purgatory)" : "", kernel.c_str());
   log::info("capture command line: %s", cmdline.c_str());
+  return {};
+}
+
+Status estimate(const EstimateOptions& o) {
+  auto checked = check_all(o.initramfs.config_path, CheckMode::kReadOnly);
+  if (!checked) return checked.error();
+  for (const auto& p : checked->problems) log::warn("%s (the estimate goes on)", p.c_str());
+  ResolvedInitramfs r = resolve(o.initramfs);
+  std::string kernel = o.kernel.empty() ? "/boot/vmlinuz-" + r.release : o.kernel;
+  if (!path_exists(kernel) && r.release != running_release()) {
+    return Error{"kernel image " + kernel + " not found (give one with --kernel)"};
+  }
+  std::string initramfs = o.prebuilt_initramfs;
+  std::string temp;
+  if (initramfs.empty()) {
+    char tmpl[] = "/tmp/kdumpkit-estimate-XXXXXX";
+    int fd = ::mkstemp(tmpl);
+    if (fd < 0) return Error::from_errno(errno, "mkstemp /tmp");
+    ::close(fd);
+    temp = initramfs = tmpl;
+    auto ird = initramfs::build_capture_initramfs(initramfs_inputs(o.initramfs, *checked));
+    if (!ird) {
+      ::unlink(temp.c_str());
+      return ird.error();
+    }
+    if (auto s = write_archive(*ird, temp); !s) {
+      ::unlink(temp.c_str());
+      return s;
+    }
+  }
+  auto in = estimate_inputs(*checked, kernel, r.release, initramfs);
+  if (!temp.empty()) ::unlink(temp.c_str());
+  if (!in) return in.error();
+  if (!temp.empty()) in->initramfs_source = "the capture initramfs for this configuration";
+
+  uint64_t reserved = 0;
+  if (auto v = read_number_file(kCrashSizePath)) reserved = *v;
+  unsigned online = online_cpus();
+  unsigned cpus =
+      o.nr_cpus > 0 ? static_cast<unsigned>(o.nr_cpus) : static_cast<unsigned>(checked->config.nr_cpus);
+  bool automatic = cpus == 0;
+  if (automatic) {
+    // What the reservation affords; with none, the recommendation is for two CPUs when there are two.
+    cpus = reserved ? affordable_cpus(*in, reserved, online) : std::min(online, 2u);
+  }
+  in->nr_cpus = cpus;
+  Estimate e = estimate_crashkernel(*in);
+  std::fputs(describe_estimate(e, *in, reserved).c_str(), stdout);
+  if (automatic) {
+    std::printf("nr_cpus: auto gives %u (%u online%s); nr_cpus = 1 in the configuration keeps one\n", cpus,
+                online, reserved ? ", what the reservation affords" : "");
+  }
+  if (cpus < 2 && online >= 2) {
+    EstimateInputs two = *in;
+    two.nr_cpus = 2;
+    std::printf("with 2 CPUs (dumps 1.6-2.2x faster): crashkernel=%lluM\n",
+                static_cast<unsigned long long>(estimate_crashkernel(two).crashkernel_mib));
+  }
+  uint64_t kdumpctl = (in->kernel.span_bytes + in->initramfs.module_bytes + 3 * in->initramfs.archive_bytes +
+                       (16ULL << 20) + (1 << 20) - 1) >>
+                      20;
+  std::printf("(kdump-utils' formula on the same figures: kernel + modules + 3 x initramfs + 16M = %lluM)\n",
+              static_cast<unsigned long long>(kdumpctl));
   return {};
 }
 
 Status unload(const std::string& state_dir) {
   if (::geteuid() != 0) return Error{"unload must run as root"};
-  if (auto s = unload_crash_kernel(); !s) return s;
+  if (auto s = unload_kernel(ImageKind::kCrash); !s) return s;
   ::unlink((state_dir + "/loaded.conf").c_str());
   log::info("capture kernel unloaded");
   return {};

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "loader/kexec.h"
 #include "util/result.h"
 
 namespace kdk::loader {
@@ -25,6 +26,14 @@ struct LoadOptions {
   std::string command_line;        // replaces the derived command line entirely
   std::string state_dir = "/var/lib/kdumpkit";
   bool force = false;  // arm despite target problems (each is warned about)
+  SyscallChoice syscall = SyscallChoice::kAuto;
+};
+
+struct EstimateOptions {
+  InitramfsOptions initramfs;      // configuration, release, modules, binary
+  std::string kernel;              // default: /boot/vmlinuz-<release>
+  std::string prebuilt_initramfs;  // measure this one instead of building one
+  int nr_cpus = 0;                 // 0: the configuration's (auto: what the reservation affords)
 };
 
 struct StatusOptions {
@@ -39,13 +48,17 @@ struct StatusOptions {
 // naming its line (--force arms despite target problems, never despite
 // configuration errors: the capture kernel would reject the same file).
 // Rebuilds the capture initramfs when its inputs changed (unless prebuilt),
-// and loads it with the kernel via kexec_file_load.
+// and loads it with the kernel: kexec_file_load, or kexec_load with our
+// purgatory (options.syscall; the one used is recorded for status).
 Status load(const LoadOptions& options);
 Status unload(const std::string& state_dir);
 // Prints the state, the targets' checks (read-only), warnings about what
 // would keep a crash from producing a dump, and the latest dumps; the result
 // says whether a capture kernel is loaded.
 Result<bool> status(const StatusOptions& options);
+// Prints the recommended crashkernel= with its breakdown (loader/estimate.h),
+// and the capture kernel's CPUs the current reservation affords.
+Status estimate(const EstimateOptions& options);
 // Builds the capture initramfs into options.output.
 Status build_initramfs_file(const InitramfsOptions& options);
 

@@ -8,7 +8,13 @@
 # dump's size. Then, for the first size, the smallest crashkernel= that still
 # saves a complete dump, found by bisection over whole MiB in [LOW, HIGH]
 # (KDK_BENCH_LOW, default 48; KDK_BENCH_HIGH, default 256; KDK_BENCH_BISECT=0
-# skips it). Every run is a full QEMU cycle (~25-70 s under TCG).
+# skips it) down to KDK_BENCH_STEP MiB (default 8). Every run is a full QEMU
+# cycle (~25-70 s under TCG).
+#   KDK_BENCH_REPORT=0       skip the cycles at 256M (bisect only)
+#   KDK_BENCH_LOAD_ARGS      more `kdumpkit load` arguments in the guest
+#                            (e.g. "--append nr_cpus=2"; with KDUMPKIT_QEMU_SMP=2)
+#   KDK_BENCH_ESTIMATE=1     the guest prints `kdumpkit estimate` once armed;
+#                            the recommendation is shown next to the result
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 1 ] || kdk_die "usage: $0 BINARY [MEM...]"
@@ -52,9 +58,24 @@ PY
 mkdir -p "${KDUMPKIT_WORK:-/tmp}"
 KDUMPKIT_WORK=$(mktemp -d "${KDUMPKIT_WORK:-/tmp}/kdumpkit-bench.XXXX")
 export KDUMPKIT_WORK
-for mem in "${sizes[@]}"; do
+KDK_CYCLE_OVERLAY=$KDUMPKIT_WORK/overlay
+export KDK_CYCLE_OVERLAY
+mkdir -p "$KDK_CYCLE_OVERLAY/etc/kdk"
+[ -z "${KDK_BENCH_LOAD_ARGS:-}" ] || echo "$KDK_BENCH_LOAD_ARGS" >"$KDK_CYCLE_OVERLAY/etc/kdk/load-args"
+if [ "${KDK_BENCH_ESTIMATE:-0}" = 1 ]; then
+  printf '#!/bin/sh\nkdumpkit estimate\n' >"$KDK_CYCLE_OVERLAY/etc/kdk/before-crash"
+  chmod 0755 "$KDK_CYCLE_OVERLAY/etc/kdk/before-crash"
+fi
+# The guest's estimate from the last cycle's console, if it printed one.
+estimate_of() {
+  sed -n 's/.*Recommended: crashkernel=\([0-9]*M\).*/\1/p' "$KDK_WORK/console.log" 2>/dev/null | head -n1
+}
+sizes_report=("${sizes[@]}")
+[ "${KDK_BENCH_REPORT:-1}" = 1 ] || sizes_report=()
+for mem in ${sizes_report[@]+"${sizes_report[@]}"}; do
   if run_cycle "$mem" 256M; then
     report "$mem"
+    [ -z "$(estimate_of)" ] || echo "      kdumpkit estimate in the guest: crashkernel=$(estimate_of)"
   else
     echo "$mem: the cycle failed (see $KDK_WORK and $KDUMPKIT_WORK/last.log)"
   fi
@@ -67,15 +88,19 @@ hi=${KDK_BENCH_HIGH:-256}
 mem=${sizes[0]}
 echo "bisecting crashkernel= for a $mem guest in [$lo, $hi] MiB"
 # Invariant: hi works; lo is assumed not to (checked at the end).
-while [ $((hi - lo)) -gt 8 ]; do
+step=${KDK_BENCH_STEP:-8}
+estimate=
+while [ $((hi - lo)) -gt "$step" ]; do
   mid=$(((lo + hi) / 2))
   if run_cycle "$mem" "${mid}M"; then
-    echo "  crashkernel=${mid}M: complete dump"
+    echo "  crashkernel=${mid}M: complete dump (peak RSS $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("peak_rss_kib"))' "$KDK_WORK/metadata.json" 2>/dev/null) KiB)"
     hi=$mid
   else
     echo "  crashkernel=${mid}M: no complete dump"
     lo=$mid
   fi
+  [ -n "$estimate" ] || estimate=$(estimate_of)
   rm -f "$KDK_WORK"/*.img "$KDK_WORK/first.cpio"
 done
-echo "smallest working crashkernel (to 8 MiB): ${hi}M"
+echo "smallest working crashkernel (to $step MiB): ${hi}M"
+[ -z "$estimate" ] || echo "kdumpkit estimate in the guest: crashkernel=$estimate"

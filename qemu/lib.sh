@@ -11,6 +11,7 @@
 #   KDUMPKIT_QEMU_ACCEL     tcg (default) or kvm
 #   KDUMPKIT_QEMU_CPU       -cpu model (default: qemu's own for tcg, host for kvm)
 #   KDUMPKIT_QEMU_MEM       guest memory (default 1G)
+#   KDUMPKIT_QEMU_SMP       guest CPUs (default 1)
 #   KDUMPKIT_QEMU_TIMEOUT   hard limit of one boot-crash-capture run, s (600)
 #   KDUMPKIT_CRASHKERNEL    crashkernel= value (default 256M)
 #   KDUMPKIT_KERNEL         the guest kernel: an entry of qemu/kernels.lock
@@ -20,6 +21,8 @@
 #   KDUMPKIT_KEEP=1         keep the work dir even on success
 #   KDK_EXTRA_GUEST_MODULES more modules for the first initramfs (scenarios)
 #   KDK_QEMU_EXTRA          more QEMU arguments, split on white space (scenarios)
+#   KDK_CYCLE_OVERLAY       a tree copied over kdk_cycle's first initramfs
+#                           (qemu/bench-capture.sh: load arguments, a workload)
 
 KDK_QEMU_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -465,7 +468,7 @@ kdk_boot() {
   local out
   if [ "$live" = 1 ]; then exec {out}>&1; else exec {out}>/dev/null; fi
   timeout -k 10 "$limit" qemu-system-x86_64 \
-    -accel "$accel" "${cpu[@]}" -m "${KDUMPKIT_QEMU_MEM:-1G}" -smp 1 \
+    -accel "$accel" "${cpu[@]}" -m "${KDUMPKIT_QEMU_MEM:-1G}" -smp "${KDUMPKIT_QEMU_SMP:-1}" \
     -nodefaults -display none -no-reboot -monitor none -serial stdio \
     -kernel "$KDK_VMLINUZ" -initrd "$initrd" -append "$append" \
     -drive "file=$dir/vda.img,format=raw,if=virtio" \
@@ -756,7 +759,7 @@ kdk_cycle() {
     kdk_note "cache: $KDK_GUEST_DIR"
 
   [ $live = 1 ] && kdk_say "Building the first kernel's initramfs: busybox, kdumpkit, the kernel image, modules"
-  kdk_phase "build first-kernel initramfs" kdk_build_first_initramfs "$binary" "$w/first.cpio" || return 1
+  kdk_phase "build first-kernel initramfs" kdk_build_first_initramfs "$binary" "$w/first.cpio" ${KDK_CYCLE_OVERLAY:+"$KDK_CYCLE_OVERLAY"} || return 1
   [ $live = 1 ] && kdk_note "$w/first.cpio: $(du -h "$w/first.cpio" | cut -f1)"
 
   [ $live = 1 ] && kdk_say "Creating two disks: vda (ext4, LABEL=decoy) and vdb (ext4, LABEL=kdumpdata, 2 GiB sparse)"

@@ -46,3 +46,18 @@ TEST_CASE("a line that is not key = value is named too", "[loader]") {
   CHECK_THAT(c.problems[0], Catch::StartsWith("k.conf:2:"));
   CHECK_THAT(c.problems[1], Catch::StartsWith("k.conf:3: keep"));
 }
+
+TEST_CASE("nr_cpus is auto unless the configuration gives a number", "[loader]") {
+  auto dflt = check_config("target = disk:LABEL=k\n", "k.conf");
+  REQUIRE(dflt.config.has_value());
+  CHECK(dflt.config->nr_cpus == 0);
+  auto autom = check_config("target = disk:LABEL=k\nnr_cpus = auto\n", "k.conf");
+  REQUIRE(autom.config.has_value());
+  CHECK(autom.config->nr_cpus == 0);
+  auto one = check_config("target = disk:LABEL=k\nnr_cpus = 1\n", "k.conf");
+  REQUIRE(one.config.has_value());
+  CHECK(one.config->nr_cpus == 1);
+  auto bad = check_config("target = disk:LABEL=k\nnr_cpus = 0\n", "k.conf");
+  REQUIRE(bad.problems.size() == 1);
+  CHECK_THAT(bad.problems[0], Catch::Contains("auto (what the reservation affords) or 1 to 64"));
+}
