@@ -117,8 +117,12 @@ Status transact(Message& msg, const std::function<void(const nlmsghdr*)>& each, 
       if (errno == EINTR) continue;
       return Error::from_errno(errno, std::string("netlink ") + what);
     }
-    int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+    // Walk the messages by offset: each header must fit, and its length must fit what is left.
+    const auto received = static_cast<size_t>(n);
+    for (size_t at = 0; at + sizeof(nlmsghdr) <= received;) {
+      auto* h = reinterpret_cast<nlmsghdr*>(buf.data() + at);
+      if (h->nlmsg_len < sizeof(nlmsghdr) || h->nlmsg_len > received - at) break;
+      at += NLMSG_ALIGN(h->nlmsg_len);
       if (h->nlmsg_seq != req->nlmsg_seq) continue;
       if (h->nlmsg_type == NLMSG_DONE) return {};
       if (h->nlmsg_type == NLMSG_ERROR) {

@@ -139,7 +139,6 @@ TEST_CASE("oracle: makedumpfile -R rebuilds our flattened stream; --dump-dmesg r
 }
 
 TEST_CASE("oracle: libkdumpfile reads our zstd output", "[dump][oracle]") {
-  const char* vmcore = fixture();
   kdk::test::require_python_module("kdumpfile", "python3-libkdumpfile");
   test::TempDir dir;
   for (const char* core : fixtures()) {
