@@ -40,7 +40,9 @@ Status parse_action(FinalAction& field, const std::string& value) {
   return {};
 }
 
-Status apply_final_action(Config& c, const std::string& value, int) { return parse_action(c.final_action, value); }
+Status apply_final_action(Config& c, const std::string& value, int) {
+  return parse_action(c.final_action, value);
+}
 
 Status apply_extra_modules(Config& c, const std::string& value, int) {
   std::string spaced = value;
@@ -136,8 +138,7 @@ Status apply_interface(Config& c, const std::string& value, int) {
 
 const std::vector<KeyRule>& rules() {
   static const std::vector<KeyRule> table = {
-      {"target", "a target such as disk:LABEL=kdump:/crash (repeat the key to add fallbacks)",
-       apply_target},
+      {"target", "a target such as disk:LABEL=kdump:/crash (repeat the key to add fallbacks)", apply_target},
       {"final_action", "reboot, poweroff or halt", apply_final_action},
       {"failure_action", "reboot, poweroff or halt",
        [](Config& c, const std::string& v, int) { return parse_action(c.failure_action, v); }},
@@ -162,7 +163,8 @@ const std::vector<KeyRule>& rules() {
        }},
       {"extra_modules", "kernel module names separated by spaces or commas", apply_extra_modules},
       {"dump_format", "kdump (compressed, filtered), elf (filtered) or raw (a byte copy)", apply_dump_format},
-      {"dump_level", "0 to 31, makedumpfile's -d bits: 1 zero, 2 cache, 4 cache-private, 8 user, 16 free pages",
+      {"dump_level",
+       "0 to 31, makedumpfile's -d bits: 1 zero, 2 cache, 4 cache-private, 8 user, 16 free pages",
        [](Config& c, const std::string& v, int) { return apply_int(c.dump_level, v, 0, 31); }},
       {"compression", "zstd, zlib, lzo or none", apply_compression},
       {"threads", "0 (the CPUs online) to 256",
@@ -200,13 +202,13 @@ Status apply(Config& c, const std::string& key, const std::string& value, int li
     if (key != r.key) continue;
     Status s = r.apply(c, value, line);
     if (!s) {
-      return Error{format("%s: %s: %s (accepted: %s)", where.c_str(), key.c_str(),
-                          s.error().message.c_str(), r.accepted)};
+      return Error{format("%s: %s: %s (accepted: %s)", where.c_str(), key.c_str(), s.error().message.c_str(),
+                          r.accepted)};
     }
     return {};
   }
-  return Error{format("%s: unknown key \"%s\" (known keys: %s)", where.c_str(), key.c_str(),
-                      known_keys().c_str())};
+  return Error{
+      format("%s: unknown key \"%s\" (known keys: %s)", where.c_str(), key.c_str(), known_keys().c_str())};
 }
 
 }  // namespace
@@ -257,26 +259,33 @@ Result<Config> parse_config(std::string_view text, const std::string& source) {
 }
 
 Status apply_command_line_overrides(Config& config, std::string_view cmdline) {
-  bool targets_replaced = false;
+  // Targets given here replace the file's, but only the good ones: a bad
+  // kdumpkit.target= must not leave the capture with nowhere to go.
+  std::vector<Target> override_targets;
   std::string errors;
   for (const auto& word : split_words(cmdline)) {
     if (word.rfind("kdumpkit.", 0) != 0) continue;
     size_t eq = word.find('=');
     if (eq == std::string::npos) {
-      errors += (errors.empty() ? "" : "; ") + ("kernel command line: \"" + word + "\" needs a value (kdumpkit.KEY=VALUE)");
+      errors += (errors.empty() ? "" : "; ") +
+                ("kernel command line: \"" + word + "\" needs a value (kdumpkit.KEY=VALUE)");
       continue;
     }
     std::string key = word.substr(9, eq - 9);
     std::string value = word.substr(eq + 1);
-    if (key == "target" && !targets_replaced) {
-      config.targets.clear();
-      targets_replaced = true;
-    }
     // One bad word must not cost the others: apply every good override,
     // then report the bad ones together.
-    Status s = apply(config, key, value, 0, "kernel command line");
+    Status s;
+    if (key == "target") {
+      Config one;
+      s = apply(one, key, value, 0, "kernel command line");
+      if (s) override_targets.insert(override_targets.end(), one.targets.begin(), one.targets.end());
+    } else {
+      s = apply(config, key, value, 0, "kernel command line");
+    }
     if (!s) errors += (errors.empty() ? "" : "; ") + s.error().message;
   }
+  if (!override_targets.empty()) config.targets = std::move(override_targets);
   if (!errors.empty()) return Error{errors};
   return {};
 }

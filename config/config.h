@@ -32,10 +32,10 @@ struct NetworkConfig {
 };
 
 struct Config {
-  std::vector<Target> targets;  // tried in order
+  std::vector<Target> targets;                        // tried in order
   FinalAction final_action = FinalAction::kReboot;    // after a complete dump
   FinalAction failure_action = FinalAction::kReboot;  // when no target holds one
-  int deadline_s = 1800;     // the whole capture; then the final action regardless
+  int deadline_s = 1800;                              // the whole capture; then the final action regardless
   int keep = 0;              // crash directories kept per target, newest first (0: all)
   int min_free_mib = 0;      // free space a disk target must have
   int nr_cpus = 0;           // CPUs of the capture kernel; 0: auto, what the reservation affords
@@ -43,10 +43,10 @@ struct Config {
   std::vector<std::string> extra_modules;  // loaded in the capture kernel
   int device_timeout_s = 60;               // wait for a target's device
   DumpFormat dump_format = DumpFormat::kKdump;
-  int dump_level = 31;                 // makedumpfile's -d bitmask
-  std::string compression = "zstd";    // zstd, zlib, lzo, none (kdump format)
-  int threads = 0;                     // 0: the CPUs online
-  int memory_budget_mib = 64;          // the dump engine's bound
+  int dump_level = 31;               // makedumpfile's -d bitmask
+  std::string compression = "zstd";  // zstd, zlib, lzo, none (kdump format)
+  int threads = 0;                   // 0: the CPUs online
+  int memory_budget_mib = 64;        // the dump engine's bound
   NetworkConfig network;
   int retries = 5;  // attempts of each network operation (upload, part) before the next target
 
@@ -59,7 +59,9 @@ inline constexpr const char* kDefaultConfigPath = "/etc/kdumpkit.conf";
 Result<Config> parse_config(std::string_view text, const std::string& source);
 
 // Applies "kdumpkit.KEY=VALUE" words of a kernel command line on top of
-// `config` (other words are ignored). "kdumpkit.target=" replaces the targets.
+// `config` (other words are ignored). The good "kdumpkit.target=" words
+// replace the file's targets; bad words of any key are reported together and
+// change nothing, the good ones around them still apply.
 Status apply_command_line_overrides(Config& config, std::string_view cmdline);
 
 }  // namespace kdk::config

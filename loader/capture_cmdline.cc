@@ -37,9 +37,14 @@ std::vector<std::string> split_kernel_cmdline(std::string_view s) {
 }
 
 std::string capture_cmdline(std::string_view running, std::string_view append, int nr_cpus) {
-  static const std::vector<std::string> kDropped = {"crashkernel", "BOOT_IMAGE", "initrd"};
+  static const std::vector<std::string> kDropped = {
+      "crashkernel", "BOOT_IMAGE", "initrd",
+      // These reserve memory at boot, which the capture kernel has little of.
+      "hugepages", "hugepagesz", "default_hugepagesz", "hugetlb_cma", "cma", "kernelcore", "movablecore",
+      "log_buf_len", "trace_buf_size", "swiotlb", "slub_debug", "kmemleak", "page_owner",
+      "transparent_hugepage"};
   const std::vector<std::string> kAdded = {"irqpoll", "nr_cpus=" + std::to_string(nr_cpus < 1 ? 1 : nr_cpus),
-                                           "reset_devices"};
+                                           "reset_devices", "panic=" + std::to_string(kCapturePanicSeconds)};
 
   std::vector<std::string> extra = split_kernel_cmdline(append);
   std::vector<std::string> tail = kAdded;

@@ -1,9 +1,12 @@
 // The capture kernel's command line, derived from the running kernel's:
-// crashkernel= and BOOT_IMAGE= are dropped (the capture kernel must not
-// reserve memory itself, and the image name is meaningless there), and what
-// distributions add on x86-64 is appended: irqpoll nr_cpus=N reset_devices
-// (N is the configuration's nr_cpus, or with `nr_cpus = auto` what `load`
-// found the reservation affords).
+// crashkernel=, BOOT_IMAGE= and initrd= are dropped, and so is every word
+// that makes a kernel reserve or spend memory at boot (hugepages=, cma=,
+// log_buf_len=, swiotlb=, ...): the capture kernel has only the reservation.
+// What distributions add on x86-64 is appended: irqpoll nr_cpus=N
+// reset_devices (N is the configuration's nr_cpus, or with `nr_cpus = auto`
+// what `load` found the reservation affords), and panic=10, so that a panic
+// of the capture kernel itself reboots the machine instead of hanging it
+// (capture_args = panic=N sets another delay).
 #pragma once
 
 #include <string>
@@ -11,6 +14,8 @@
 #include <vector>
 
 namespace kdk::loader {
+
+inline constexpr int kCapturePanicSeconds = 10;
 
 // Splits a kernel command line into words, keeping double-quoted parts
 // ("foo=\"a b\"") inside one word, as the kernel's own parser does.

@@ -14,8 +14,10 @@
 #include <functional>
 #include <optional>
 
+#include "config/config.h"
 #include "config/key_value.h"
 #include "initramfs/capture_initramfs.h"
+#include "loader/boot_cpu.h"
 #include "loader/bzimage.h"
 #include "loader/capture_cmdline.h"
 #include "loader/config_check.h"
@@ -355,6 +357,17 @@ Status load(const LoadOptions& o) {
     }
     for (const auto& p : checked->problems) log::warn("--force: arming despite: %s", p.c_str());
   }
+  // The overrides the configuration and the caller add, checked before
+  // anything is built (the whole command line is checked again below).
+  {
+    config::Config effective = checked->config;
+    if (auto s =
+            config::apply_command_line_overrides(effective, checked->config.capture_args + " " + o.append);
+        !s) {
+      return Error{"refusing to arm: bad kdumpkit overrides in capture_args or --append: " +
+                   s.error().message};
+    }
+  }
 
   auto reserved = read_number_file(kCrashSizePath);
   if (!reserved) {
@@ -387,8 +400,27 @@ Status load(const LoadOptions& o) {
     auto running = read_file("/proc/cmdline");
     if (!running) return running.error();
     unsigned cpus = capture_cpus(*checked, kernel, r.release, initramfs_path, *reserved);
-    cmdline =
-        capture_cmdline(*running, checked->config.capture_args + " " + o.append, static_cast<int>(cpus));
+    // With more than one CPU the capture kernel must not send INIT to the
+    // boot CPU (loader/boot_cpu.h); capture_args and --append may override.
+    std::string cpu_words;
+    if (cpus > 1) {
+      auto info = read_file("/proc/cpuinfo");
+      if (auto id = info ? boot_cpu_apicid(*info) : std::nullopt) {
+        cpu_words = "disable_cpu_apicid=" + std::to_string(*id) + " ";
+      }
+    }
+    cmdline = capture_cmdline(*running, cpu_words + checked->config.capture_args + " " + o.append,
+                              static_cast<int>(cpus));
+  }
+  // The capture applies kdumpkit.KEY=VALUE words of this line on top of the
+  // file (capture_args, --append, or the running kernel's own): a bad one is
+  // refused now, not found after a panic.
+  config::Config effective = checked->config;
+  if (auto s = config::apply_command_line_overrides(effective, cmdline); !s) {
+    return Error{
+        "the capture command line has bad kdumpkit overrides (from capture_args, --append or "
+        "/proc/cmdline): " +
+        s.error().message};
   }
   KernelLoad k;
   k.kind = ImageKind::kCrash;

@@ -1,6 +1,7 @@
+#include "config/config.h"
+
 #include <catch2/catch.hpp>
 
-#include "config/config.h"
 #include "config/key_value.h"
 #include "config/load_record.h"
 
@@ -33,7 +34,8 @@ TEST_CASE("a minimal configuration parses into targets and actions", "[config]")
   CHECK(c->dump_format == DumpFormat::kKdump);
   CHECK(c->dump_level == 31);
   CHECK(c->compression == "zstd");
-  auto raw = parse_config("target = disk:LABEL=x\ndump_format = raw\ndump_level = 0\ncompression = lzo\n", "k");
+  auto raw =
+      parse_config("target = disk:LABEL=x\ndump_format = raw\ndump_level = 0\ncompression = lzo\n", "k");
   REQUIRE(raw.ok());
   CHECK(raw->dump_format == DumpFormat::kRaw);
   CHECK(raw->dump_level == 0);
@@ -50,15 +52,18 @@ TEST_CASE("configuration errors name the file, the line and what is accepted", "
        "k.conf:2: unknown key \"trget\" (known keys: target, final_action"},
       {"target = disk:LABEL=x\nfinal_action = explode\n",
        "k.conf:2: final_action: bad value \"explode\" (accepted: reboot, poweroff or halt)"},
-      {"target = ftp://host/x\n", "k.conf:1: target: target \"ftp://host/x\": unknown or unsupported scheme \"ftp\""},
+      {"target = ftp://host/x\n",
+       "k.conf:1: target: target \"ftp://host/x\": unknown or unsupported scheme \"ftp\""},
       {"target = disk:LABEL=:/crash\n", "k.conf:1: target: target \"disk:LABEL=:/crash\": empty device name"},
       {"target = disk:LABEL=x:/a/../b\n", "may not contain \".\" or \"..\""},
       {"target = disk:PARTLABEL=x\n", "unknown device \"PARTLABEL=x\""},
       {"# nothing\n", "k.conf: no target configured"},
       {"target disk:LABEL=x\n", "k.conf:1: expected 'key = value'"},
       {"target = disk:LABEL=x\ndevice_timeout = 0\n", "k.conf:2: device_timeout: bad value \"0\""},
-      {"target = disk:LABEL=x\ndump_level = 32\n", "k.conf:2: dump_level: bad value \"32\" (accepted: 0 to 31"},
-      {"target = disk:LABEL=x\ncompression = lz4\n", "k.conf:2: compression: bad value \"lz4\" (accepted: zstd, zlib, lzo or none)"},
+      {"target = disk:LABEL=x\ndump_level = 32\n",
+       "k.conf:2: dump_level: bad value \"32\" (accepted: 0 to 31"},
+      {"target = disk:LABEL=x\ncompression = lz4\n",
+       "k.conf:2: compression: bad value \"lz4\" (accepted: zstd, zlib, lzo or none)"},
       {"target = disk:LABEL=x\ndump_format = flat\n", "k.conf:2: dump_format: bad value \"flat\""},
   };
   for (const auto& c : cases) {
@@ -95,8 +100,28 @@ TEST_CASE("kernel command line overrides replace targets and set keys", "[config
   // A bad word is reported, and the good ones around it still apply.
   auto mixed = apply_command_line_overrides(*c, "kdumpkit.bogus=1 kdumpkit.final_action=poweroff kdumpkit.x");
   REQUIRE_FALSE(mixed.ok());
-  CHECK_THAT(mixed.error().message, Catch::Contains("unknown key \"bogus\"") && Catch::Contains("\"kdumpkit.x\" needs a value"));
+  CHECK_THAT(mixed.error().message,
+             Catch::Contains("unknown key \"bogus\"") && Catch::Contains("\"kdumpkit.x\" needs a value"));
   CHECK(c->final_action == FinalAction::kPoweroff);
+}
+
+TEST_CASE("a bad target override is reported and leaves the targets as they were", "[config]") {
+  auto c = parse_config("target = disk:LABEL=a\ntarget = disk:LABEL=b\n", "k.conf");
+  REQUIRE(c.ok());
+  // A one-word target (no host, no device) is the case that once threw.
+  for (const char* word : {"kdumpkit.target=nfs", "kdumpkit.target=http", "kdumpkit.target=s3",
+                           "kdumpkit.target=sftp", "kdumpkit.target=raw", "kdumpkit.target="}) {
+    CAPTURE(word);
+    auto s = apply_command_line_overrides(*c, word);
+    CHECK_FALSE(s.ok());
+    REQUIRE(c->targets.size() == 2);
+    CHECK(std::get<DiskTarget>(c->targets[0].where).device.value == "a");
+  }
+  // Good and bad together: the good ones replace the file's, the bad one is reported.
+  auto s = apply_command_line_overrides(*c, "kdumpkit.target=nfs kdumpkit.target=disk:LABEL=c");
+  CHECK_FALSE(s.ok());
+  REQUIRE(c->targets.size() == 1);
+  CHECK(std::get<DiskTarget>(c->targets[0].where).device.value == "c");
 }
 
 TEST_CASE("comments need whitespace before '#', so values may contain '#'", "[config]") {
@@ -158,9 +183,11 @@ TEST_CASE("bad network options name the option and what the scheme takes", "[con
     const char* expected;
   };
   const Case cases[] = {
-      {"target = https://h/x token=abc\n", "unknown option \"token\" (options of http targets: ca, token_file"},
+      {"target = https://h/x token=abc\n",
+       "unknown option \"token\" (options of http targets: ca, token_file"},
       {"target = https://h/x ca=relative.pem\n", "option ca names an absolute path"},
-      {"target = s3://b/p part_size=2\n", "part_size=2: accepted: the first multipart part size in MiB, 5 to 1024"},
+      {"target = s3://b/p part_size=2\n",
+       "part_size=2: accepted: the first multipart part size in MiB, 5 to 1024"},
       {"target = s3://b/p endpoint=ftp://x\n", "endpoint=ftp://x"},
       {"target = nfs://h/e vers=5\n", "option vers=5: accepted: 4.2, 4.1, 4.0 or 3"},
       {"target = https://h/x ca=/a ca=/b\n", "option ca given twice"},
