@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "agent/capture_context.h"
@@ -223,14 +224,21 @@ TargetResult save_to_filesystem(CaptureContext& ctx, const config::Target& targe
   if (!mounted) return failed(mounted.error().message);
   CaptureMetadata& m = ctx.metadata;
   m.start_attempt();
-  if (auto removed = prune_crash_directories(mounted->root(), ctx.config.keep)) {
-    m.retention_removed = *removed;
-    for (const auto& r : *removed) log::info("keep = %d: removed %s", ctx.config.keep, r.c_str());
-  } else {
-    log::warn("retention: %s", removed.error().message.c_str());
-  }
   auto dir = mounted->make_crash_directory(ctx.dir_name);
   if (!dir) return failed(dir.error().message);
+  const std::string dir_name = dir->substr(dir->find_last_of('/') + 1);
+  // keep = N: this host's complete dumps beyond the newest N go, the new one
+  // counted (agent/retention.h).
+  auto prune = [&](const char* when) {
+    if (ctx.config.keep <= 0) return;
+    if (auto removed = prune_crash_directories(mounted->root(), ctx.record.host, ctx.config.keep, dir_name)) {
+      m.retention_removed.insert(m.retention_removed.end(), removed->begin(), removed->end());
+      for (const auto& r : *removed)
+        log::info("keep = %d: removed %s (%s)", ctx.config.keep, r.c_str(), when);
+    } else {
+      log::warn("retention: %s", removed.error().message.c_str());
+    }
+  };
   const std::string shown = dir->substr(ctx.paths.mount_base.size());
   const std::string where = mounted->device().path + ":" + shown;
   log::info("saving %s (%llu MiB) to %s", ctx.core.path().c_str(),
@@ -248,6 +256,15 @@ TargetResult save_to_filesystem(CaptureContext& ctx, const config::Target& targe
 
   m.space = check_space(ctx, mounted->available_bytes());
   log::info("space: %s", m.space.decision.c_str());
+  if (ctx.config.keep > 0 && m.space.chosen_level != m.space.requested_level) {
+    // Old dumps make room only when the new one needs it.
+    size_t before = m.retention_removed.size();
+    prune("to make room");
+    if (m.retention_removed.size() != before) {
+      m.space = check_space(ctx, mounted->available_bytes());
+      log::info("space: %s", m.space.decision.c_str());
+    }
+  }
   double secs = 0;
   if (m.space.chosen_level >= 0) {
     auto t0 = ctx.clock.now();
@@ -258,6 +275,8 @@ TargetResult save_to_filesystem(CaptureContext& ctx, const config::Target& targe
     secs = seconds_since(t0, ctx.clock);
     if (saved) {
       m.complete = true;
+      // The new dump is in place: now old ones may go (and the metadata says which).
+      prune("after the new dump was saved");
     } else {
       log::error("vmcore on %s: %s", where.c_str(), saved.error().message.c_str());
       m.incomplete_reason = "vmcore not saved: " + saved.error().message + " (partial file removed)";
@@ -359,6 +378,22 @@ TargetResult save_to_target(CaptureContext& ctx, const config::Target& target) {
   return TargetResult{TargetResult::kFailed, "this version of kdumpkit cannot save to this kind of target"};
 }
 
+// Each target behind its own boundary: whatever one throws (a bad_alloc, a
+// bug), the next target still gets the dump.
+// kdumpkit_test.throw_in_target=N makes the Nth target (from 1) throw.
+TargetResult save_to_target_guarded(CaptureContext& ctx, const config::Target& target, size_t number) {
+  try {
+    if (test_switch(ctx.cmdline, "throw_in_target").value_or("") == std::to_string(number)) {
+      throw std::runtime_error("kdumpkit_test.throw_in_target=" + std::to_string(number));
+    }
+    return save_to_target(ctx, target);
+  } catch (const std::exception& e) {
+    return TargetResult{TargetResult::kFailed, std::string("internal error: ") + e.what()};
+  } catch (...) {
+    return TargetResult{TargetResult::kFailed, "internal error: an unknown exception"};
+  }
+}
+
 }  // namespace
 
 double seconds_since(std::chrono::milliseconds start, const Clock& clock) {
@@ -428,7 +463,9 @@ std::string crash_directory_name(const std::string& host, int64_t crash_time) {
   return host + "-" + format_utc(crash_time, "%Y-%m-%d-%H:%M:%S");
 }
 
-CaptureOutcome run_capture(const CapturePaths& paths) {
+namespace {
+
+CaptureOutcome run_capture_steps(const CapturePaths& paths) {
   keep_console_log();
   auto fail = [](const std::string& why) { return CaptureOutcome{false, why}; };
   const double started = uptime_seconds();
@@ -492,9 +529,10 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
   m.capture_started_uptime = started;
 
   std::string failures;
-  for (const auto& target : ctx.config.targets) {
+  for (size_t i = 0; i < ctx.config.targets.size(); ++i) {
+    const config::Target& target = ctx.config.targets[i];
     log::info("target %s (line %d)", target.text.c_str(), target.line);
-    TargetResult saved = save_to_target(ctx, target);
+    TargetResult saved = save_to_target_guarded(ctx, target, i + 1);
     if (saved.kind == TargetResult::kComplete) return CaptureOutcome{true, saved.detail};
     if (saved.kind == TargetResult::kLogOnly) {
       log::warn("target %s: log and metadata only: %s", target.text.c_str(), saved.detail.c_str());
@@ -507,6 +545,20 @@ CaptureOutcome run_capture(const CapturePaths& paths) {
     failures += target.text + ": " + saved.detail;
   }
   return fail("no target saved the dump: " + failures);
+}
+
+}  // namespace
+
+CaptureOutcome run_capture(const CapturePaths& paths) {
+  // The job's own boundary: what escapes every target's (the set-up before
+  // them) still ends in the failure action, never in a dead PID 1 job.
+  try {
+    return run_capture_steps(paths);
+  } catch (const std::exception& e) {
+    return CaptureOutcome{false, std::string("internal error: ") + e.what()};
+  } catch (...) {
+    return CaptureOutcome{false, "internal error: an unknown exception"};
+  }
 }
 
 }  // namespace kdk::agent

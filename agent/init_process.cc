@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "agent/bounded_call.h"
 #include "agent/console_log.h"
 #include "agent/heartbeat.h"
 #include "agent/test_switches.h"
@@ -35,6 +36,7 @@ namespace {
 // healthy capture (a progress line comes every second while dumping).
 constexpr int kStallSeconds = 60;
 constexpr int kWatchdogTimeoutSeconds = 30;
+constexpr int kFinishSeconds = 30;  // the final sync and unmount, at least
 constexpr const char* kWatchdogPath = "/dev/watchdog";
 
 // What PID 1 itself needs from the configuration; defaults when it cannot be read.
@@ -263,6 +265,7 @@ void run_as_init(const CapturePaths& paths) {
   log::enable_timestamps(true);
   keep_console_log();
   heartbeat_init();
+  const auto started = monotonic_now();
   log::info("capture starting (pid %d)", static_cast<int>(::getpid()));
   const InitSettings settings = read_settings(paths);
   log::info("deadline %d s; then %s after a complete dump, %s otherwise", settings.deadline_s,
@@ -279,10 +282,25 @@ void run_as_init(const CapturePaths& paths) {
     log::error("capture failed: %s; %s", outcome.summary.c_str(), config::to_string(action));
     perform_final_action(action, false);
   }
-  if (keeper) keeper->stop();
   // A leftover mount would make the filesystem need a check after reboot.
-  ::sync();
-  ::umount2(paths.mount_base.c_str(), MNT_DETACH);
+  // Sync and unmount run under what is left of the deadline (at least
+  // kFinishSeconds, everything committed is fsynced already), and the
+  // watchdog is stopped only once they are done: a disk that hangs now
+  // still cannot keep the machine from its final action.
+  const auto left = started + std::chrono::seconds(settings.deadline_s) - monotonic_now();
+  const auto limit = std::max<std::chrono::milliseconds>(std::chrono::seconds(kFinishSeconds), left);
+  std::string mount_base = paths.mount_base;
+  if (!run_bounded(
+          [mount_base] {
+            ::sync();
+            ::umount2(mount_base.c_str(), MNT_DETACH);
+          },
+          limit)) {
+    log::error("the final sync and unmount did not end within %lld s; %s with the watchdog armed",
+               static_cast<long long>(limit.count() / 1000), config::to_string(action));
+    perform_final_action(action, false);
+  }
+  if (keeper) keeper->stop();
   if (outcome.ok) {
     log::info("capture complete: %s; %s", outcome.summary.c_str(), config::to_string(action));
   } else {

@@ -80,6 +80,14 @@ bool is_crash_directory_name(const std::string& name) {
   return split_name(name, stamp, suffix);
 }
 
+bool is_crash_directory_of(const std::string& name, const std::string& host) {
+  std::string stamp;
+  long suffix = 0;
+  if (host.empty() || !split_name(name, stamp, suffix)) return false;
+  return name.size() > host.size() + 1 && name.compare(0, host.size(), host) == 0 &&
+         name[host.size()] == '-' && name.compare(host.size() + 1, stamp.size(), stamp) == 0;
+}
+
 std::vector<std::string> expired_crash_directories(std::vector<std::string> names, int keep) {
   if (keep <= 0) return {};
   struct Entry {
@@ -109,16 +117,24 @@ Status remove_tree(const std::string& path) {
   return remove_tree_at(fd->get(), path.substr(slash + 1), path);
 }
 
-Result<std::vector<std::string>> prune_crash_directories(const std::string& root, int keep) {
+Result<std::vector<std::string>> prune_crash_directories(const std::string& root, const std::string& host,
+                                                         int keep, const std::string& except) {
   if (keep <= 0) return std::vector<std::string>{};
   std::vector<std::string> names;
   DIR* d = ::opendir(root.c_str());
   if (!d) return Error::from_errno(errno, "opendir " + root);
   while (dirent* e = ::readdir(d)) {
     std::string n = e->d_name;
+    if (n == except || !is_crash_directory_of(n, host)) continue;
     struct stat st {};
-    if (n == "." || n == ".." || ::fstatat(::dirfd(d), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (S_ISDIR(st.st_mode)) names.push_back(n);
+    if (::fstatat(::dirfd(d), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
+    // Complete: the dump made it under its final name.
+    struct stat dump {};
+    if (::fstatat(::dirfd(d), (n + "/vmcore").c_str(), &dump, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(dump.st_mode)) {
+      continue;
+    }
+    names.push_back(n);
   }
   ::closedir(d);
   std::vector<std::string> removed;

@@ -1,6 +1,8 @@
 // Retention on a disk target (config `keep`): only the newest N crash
-// directories are kept. Made room for before a new dump is written, so that
-// old dumps never stand in the way of a new one.
+// directories of this host that hold a complete dump are kept. Another
+// host's directories (an NFS export shared by a fleet), incomplete ones and
+// anything else are never touched. The capture prunes after its new dump is
+// committed, and before, only when the disk lacks room for it.
 #pragma once
 
 #include <string>
@@ -20,8 +22,15 @@ bool is_crash_directory_name(const std::string& name);
 // name (then by the "-N" suffix), whatever the host part says.
 std::vector<std::string> expired_crash_directories(std::vector<std::string> names, int keep);
 
-// Deletes the expired crash directories under `root`; returns the names deleted.
-Result<std::vector<std::string>> prune_crash_directories(const std::string& root, int keep);
+// Whether `name` is a crash directory of `host` ("<host>-YYYY-MM-DD-HH:MM:SS[-N]").
+bool is_crash_directory_of(const std::string& name, const std::string& host);
+
+// Deletes, under `root`, the crash directories of `host` that hold a
+// complete dump (a file named vmcore), other than `except`, beyond the newest
+// keep - 1: with `except` (the new dump, or the one to come) that makes
+// `keep`. Returns the names deleted.
+Result<std::vector<std::string>> prune_crash_directories(const std::string& root, const std::string& host,
+                                                         int keep, const std::string& except = "");
 
 // Deletes `path` and everything below it.
 Status remove_tree(const std::string& path);

@@ -6,6 +6,7 @@
 //   kdumpkit_test.stall_s=N  PID 1 stops feeding the watchdog after N s without progress
 //   kdumpkit_test.no_space_check=1  the dump is written whatever the free space (ENOSPC test)
 //   kdumpkit_test.clock=N    the clock is set to N (seconds since 1970) before the network comes up
+//   kdumpkit_test.throw_in_target=N  the Nth target (from 1) throws (the per-target boundary)
 #pragma once
 
 #include <optional>

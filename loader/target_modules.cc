@@ -1,5 +1,7 @@
 #include "loader/target_modules.h"
 
+#include <dirent.h>
+
 #include <algorithm>
 
 #include "targets/block_devices.h"
@@ -15,8 +17,25 @@ void add_unique(std::vector<std::string>& list, const std::string& name) {
 
 }  // namespace
 
+std::vector<std::string> watchdog_modules(const std::string& sysfs_watchdog) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(sysfs_watchdog.c_str());
+  if (!d) return out;
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names) {
+    for (const auto& m : targets::driver_modules(n, sysfs_watchdog)) add_unique(out, m);
+  }
+  return out;
+}
+
 std::vector<std::string> modules_for_targets(const config::Config& config,
-                                             const std::vector<TargetCheck>& checks) {
+                                             const std::vector<TargetCheck>& checks,
+                                             const std::string& sysfs_watchdog) {
   std::vector<std::string> out;
   for (const auto& c : checks) {
     if (!c.found) continue;
@@ -39,6 +58,7 @@ std::vector<std::string> modules_for_targets(const config::Config& config,
     }
     if (!c.device.fs.type.empty()) add_unique(out, c.device.fs.type);  // raw targets have none
   }
+  for (const auto& m : watchdog_modules(sysfs_watchdog)) add_unique(out, m);
   for (const auto& m : config.extra_modules) add_unique(out, m);
   return out;
 }

@@ -14,8 +14,13 @@
 namespace kdk::loader {
 
 // Names, in first-seen order, no duplicates: the found targets' drivers and
-// filesystems, then the configuration's extra_modules.
+// filesystems, the drivers of this machine's watchdogs (the capture feeds
+// the one it finds), then the configuration's extra_modules.
 std::vector<std::string> modules_for_targets(const config::Config& config,
-                                             const std::vector<TargetCheck>& checks);
+                                             const std::vector<TargetCheck>& checks,
+                                             const std::string& sysfs_watchdog = "/sys/class/watchdog");
+
+// The driver modules of the watchdogs under `sysfs_watchdog` (built-in drivers have none).
+std::vector<std::string> watchdog_modules(const std::string& sysfs_watchdog = "/sys/class/watchdog");
 
 }  // namespace kdk::loader

@@ -158,11 +158,39 @@ void PageClassifier::note_damage(uint64_t first, uint64_t end, const std::string
   if (end <= high) return;
   first = std::max(first, high);
   damage_reported_end_ = end;
-  if (!damage_.empty() && damage_.back().end_pfn == first && damage_.back().what == what) {
+  if (damage_beyond_.empty() && !damage_.empty() && damage_.back().end_pfn == first &&
+      damage_.back().what == what) {
     damage_.back().end_pfn = end;
     return;
   }
-  damage_.push_back({first, end, what});
+  record({first, end, what});
+}
+
+void PageClassifier::record(dump::Damage d) {
+  if (damage_.size() < kMaxDamageRanges) {
+    damage_.push_back(std::move(d));
+    return;
+  }
+  // The cause is what comes before the first ':' (the rest names addresses).
+  DamageTotal& t = damage_beyond_[d.what.substr(0, d.what.find(':'))];
+  if (t.ranges == 0) t.first_pfn = d.start_pfn;
+  t.first_pfn = std::min(t.first_pfn, d.start_pfn);
+  t.end_pfn = std::max(t.end_pfn, d.end_pfn);
+  ++t.ranges;
+  t.pages += d.end_pfn - d.start_pfn;
+}
+
+const std::vector<dump::Damage>& PageClassifier::damage() const {
+  if (damage_beyond_.empty()) return damage_;
+  damage_report_ = damage_;
+  for (const auto& [cause, t] : damage_beyond_) {
+    damage_report_.push_back(
+        {t.first_pfn, t.end_pfn,
+         format("%s: %llu more damaged ranges (%llu pages) past the first %zu, not listed one by one",
+                cause.c_str(), static_cast<unsigned long long>(t.ranges),
+                static_cast<unsigned long long>(t.pages), kMaxDamageRanges)});
+  }
+  return damage_report_;
 }
 
 void PageClassifier::exclude(uint64_t first, uint64_t end, PageClass cls, uint64_t cycle_start,

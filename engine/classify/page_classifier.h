@@ -61,11 +61,15 @@ class PageClassifier final : public dump::PageFilter {
                 dump::PfnBitmap& dumpable) override;
   uint64_t max_pfn() const override { return max_pfn_; }
   dump::FilterCounts& counts() override { return counts_; }
-  const std::vector<dump::Damage>& damage() const override { return damage_; }
+  // The first kMaxDamageRanges ranges, then one entry per cause for the rest
+  // (how many ranges and pages): a memory full of garbage must not make a
+  // report as large as itself.
+  const std::vector<dump::Damage>& damage() const override;
+  static constexpr size_t kMaxDamageRanges = 256;
 
   int dump_level() const { return level_; }
   // Damage known before any walk (a truncated file's missing pages).
-  void add_damage(dump::Damage d) { damage_.push_back(std::move(d)); }
+  void add_damage(dump::Damage d) { record(std::move(d)); }
 
  private:
   struct Pending {
@@ -94,6 +98,13 @@ class PageClassifier final : public dump::PageFilter {
                const Output* out);
   void note_damage(uint64_t first, uint64_t end, const std::string& what, const Output* out);
   void count(dump::FilterCounts& c, PageClass cls, uint64_t n);
+  void record(dump::Damage d);
+  struct DamageTotal {
+    uint64_t ranges = 0;
+    uint64_t pages = 0;
+    uint64_t first_pfn = 0;
+    uint64_t end_pfn = 0;
+  };
 
   RamLayout ram_;
   std::unique_ptr<kernel::StructPageSource> source_;
@@ -108,6 +119,8 @@ class PageClassifier final : public dump::PageFilter {
   std::vector<PfnRange> damaged_in_cycle_;
   dump::FilterCounts counts_;
   std::vector<dump::Damage> damage_;
+  std::map<std::string, DamageTotal> damage_beyond_;  // by cause, past kMaxDamageRanges
+  mutable std::vector<dump::Damage> damage_report_;
   uint64_t damage_reported_end_ = 0;          // the walk's damage is reported up to here
   std::map<uint64_t, uint64_t> damage_seen_;  // start -> end, to report each once
 };

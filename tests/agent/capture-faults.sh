@@ -9,7 +9,11 @@
 #   logonly     too little space for any level (and min_free): log + metadata only
 #   full        the disk fills up while the vmcore is written: no partial
 #               file, log + metadata with the reason, the dump on the next target
-#   retention   keep = 2: only the newest old crash directory stays
+#   retention   keep = 2 on a directory shared with another host: only this
+#               host's newest old complete dump stays; the other host's, an
+#               incomplete one and other entries are never touched
+#   boundary    a bad kdumpkit.target= override is ignored, a target that
+#               throws costs only itself; load refuses the override
 # Needs root (loop devices, mount). Exit 0 = all passed.
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 KDUMPKIT" >&2; exit 2; }
@@ -138,17 +142,52 @@ fi
 unlook
 
 # ----------------------------------------------------------------- retention
+# A directory shared with other hosts: only this host's complete dumps count
+# and go; another host's, an incomplete one and other entries stay.
 CASE=retention
 ret=$(disk ret 400M)
 mkdir -p "$WORK/look" && mount "$ret" "$WORK/look"
-mkdir -p "$WORK"/look/crash/{old-2020-01-01-00:00:00,old-2021-01-01-00:00:00,old-2022-01-01-00:00:00,keepme}
-touch "$WORK/look/crash/old-2020-01-01-00:00:00/vmcore"
+for d in faulthost-2020-01-01-00:00:00 faulthost-2021-01-01-00:00:00 faulthost-2022-01-01-00:00:00 \
+  otherhost-2018-01-01-00:00:00; do
+  mkdir -p "$WORK/look/crash/$d" && echo x >"$WORK/look/crash/$d/vmcore"
+done
+mkdir -p "$WORK/look/crash/faulthost-2019-01-01-00:00:00" "$WORK/look/crash/keepme"
+echo x >"$WORK/look/crash/faulthost-2019-01-01-00:00:00/vmcore-incomplete"
 umount "$WORK/look"
 capture "target = disk:$ret:/crash" "keep = 2"
 mount -o ro "$ret" "$WORK/look"
 left=$(cd "$WORK/look/crash" && ls | tr '\n' ' ')
+removed=$(json "$(ls "$WORK"/look/crash/faulthost-*/metadata.json | tail -n1)" '" ".join(d["retention_removed"])' 2>&1 || true)
 unlook
-case $left in "faulthost-"*" keepme old-2022-01-01-00:00:00 ") ;; *) fail "left after keep = 2: $left" ;; esac
+case $left in "faulthost-2019-01-01-00:00:00 faulthost-2022-01-01-00:00:00 faulthost-20"*" keepme otherhost-2018-01-01-00:00:00 ") ;;
+  *) fail "left after keep = 2: $left" ;; esac
+[ "$removed" = "faulthost-2020-01-01-00:00:00 faulthost-2021-01-01-00:00:00" ] ||
+  [ "$removed" = "faulthost-2021-01-01-00:00:00 faulthost-2020-01-01-00:00:00" ] || fail "metadata's retention_removed: $removed"
+
+# ----------------------------------------------------------------- boundary
+# A bad kdumpkit.target= on the capture command line is reported and ignored
+# (the file's targets stay), and a target that throws costs only itself.
+CASE=boundary
+bfirst=$(disk bfirst 400M)
+bsecond=$(disk bsecond 400M)
+printf 'console=ttyS0 kdumpkit.target=nfs kdumpkit_test.throw_in_target=1\n' >"$WORK/boundary.cmdline"
+CMDLINE="$WORK/boundary.cmdline" capture "target = disk:$bfirst:/crash" "target = disk:$bsecond:/crash"
+grep -q "ignoring kernel command line overrides: .*target" "$WORK/$CASE.out" || fail "the bad override is not reported"
+dir=$(look "$bsecond")
+if [ -z "$dir" ]; then fail "no crash directory on the second target"; else
+  [ -s "$dir/vmcore" ] || fail "no vmcore on the second target"
+  r=$(json "$dir/metadata.json" 'd["targets"][0]["result"] + "|" + d["targets"][0]["detail"]')
+  case $r in "failed|internal error: kdumpkit_test.throw_in_target=1"*) ;; *) fail "first target's record: $r" ;; esac
+fi
+unlook
+# load refuses the same override before it builds anything.
+printf '%s\n' "target = disk:$bsecond:/crash" "capture_args = kdumpkit.target=nfs" >"$WORK/bload.conf"
+rc=0
+"$BIN" load --config "$WORK/bload.conf" --state-dir "$WORK/bstate" --kernel-release 6.1.0-kdk-test \
+  --modules-dir "$WORK/no-modules" >"$WORK/bload.out" 2>&1 || rc=$?
+[ $rc -ne 0 ] || fail "load armed a capture_args with a bad target override"
+grep -q "bad kdumpkit overrides in capture_args or --append: .*target" "$WORK/bload.out" ||
+  fail "load's refusal does not name the override: $(cat "$WORK/bload.out")"
 
 if [ $FAILS -ne 0 ]; then
   echo "capture-faults: $FAILS FAILED (consoles in $WORK/*.out)"

@@ -35,20 +35,47 @@ TEST_CASE("retention keeps the newest N by the name's timestamp, counting the on
   CHECK(expired_crash_directories(names, 5).empty());
 }
 
-TEST_CASE("prune_crash_directories deletes whole trees and leaves other entries", "[retention]") {
+TEST_CASE("crash directories belong to the host their name starts with", "[retention]") {
+  CHECK(is_crash_directory_of("web-1-2026-01-01-00:00:00", "web-1"));
+  CHECK(is_crash_directory_of("web-1-2026-01-01-00:00:00-2", "web-1"));
+  CHECK_FALSE(is_crash_directory_of("web-10-2026-01-01-00:00:00", "web-1"));
+  CHECK_FALSE(is_crash_directory_of("web-2026-01-01-00:00:00", "web-1"));
+  CHECK_FALSE(is_crash_directory_of("web-1-2026-01-01-00:00:00", "web"));
+  CHECK_FALSE(is_crash_directory_of("web-1-2026-01-01-00:00:00", ""));
+}
+
+TEST_CASE("prune_crash_directories deletes only this host's complete dumps, beyond keep", "[retention]") {
   char tmpl[] = "/tmp/kdk-retention-XXXXXX";
   std::string root = ::mkdtemp(tmpl);
-  for (const char* d : {"h-2026-01-01-00:00:00", "h-2026-01-02-00:00:00", "h-2026-01-03-00:00:00", "other"}) {
+  auto dump_dir = [&](const std::string& d, const char* file) {
     REQUIRE(::mkdir((root + "/" + d).c_str(), 0700) == 0);
-    REQUIRE(kdk::write_file(root + "/" + d + "/vmcore", "x"));
-  }
+    REQUIRE(kdk::write_file(root + "/" + d + "/" + file, "x"));
+  };
+  dump_dir("h-2026-01-01-00:00:00", "vmcore");
+  dump_dir("h-2026-01-02-00:00:00", "vmcore");
+  dump_dir("h-2026-01-03-00:00:00", "vmcore");
+  dump_dir("h-2025-01-01-00:00:00", "vmcore-incomplete");  // incomplete: never
+  dump_dir("other-2020-01-01-00:00:00", "vmcore");         // another host: never
+  dump_dir("h2-2020-01-01-00:00:00", "vmcore");            // another host whose name starts alike
+  dump_dir("h-2026-02-01-00:00:00", "vmcore");             // the new one
+  dump_dir("notes", "vmcore");
   REQUIRE(::mkdir((root + "/h-2026-01-01-00:00:00/sub").c_str(), 0700) == 0);
-  auto removed = prune_crash_directories(root, 2);
+  auto removed = prune_crash_directories(root, "h", 2, "h-2026-02-01-00:00:00");
   REQUIRE(removed);
   REQUIRE(removed->size() == 2);
   CHECK_FALSE(kdk::path_exists(root + "/h-2026-01-01-00:00:00"));
   CHECK_FALSE(kdk::path_exists(root + "/h-2026-01-02-00:00:00"));
-  CHECK(kdk::path_exists(root + "/h-2026-01-03-00:00:00/vmcore"));
-  CHECK(kdk::path_exists(root + "/other/vmcore"));
+  for (const char* kept : {"h-2026-01-03-00:00:00/vmcore", "h-2026-02-01-00:00:00/vmcore",
+                           "h-2025-01-01-00:00:00/vmcore-incomplete", "other-2020-01-01-00:00:00/vmcore",
+                           "h2-2020-01-01-00:00:00/vmcore", "notes/vmcore"}) {
+    CAPTURE(kept);
+    CHECK(kdk::path_exists(root + "/" + kept));
+  }
+  // keep = 1: only the new one of this host's complete dumps stays.
+  removed = prune_crash_directories(root, "h", 1, "h-2026-02-01-00:00:00");
+  REQUIRE(removed);
+  CHECK(removed->size() == 1);
+  CHECK(kdk::path_exists(root + "/h-2026-02-01-00:00:00/vmcore"));
+  CHECK(kdk::path_exists(root + "/other-2020-01-01-00:00:00/vmcore"));
   std::system(("rm -rf " + root).c_str());
 }

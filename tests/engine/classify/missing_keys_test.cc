@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "engine/classify/page_classifier.h"
 #include "engine/classify/page_rules.h"
 #include "tests/engine/classify/fake_pages.h"
 
@@ -135,4 +136,27 @@ TEST_CASE("Linux 7.1+: OFFSET(page.compound_info) marks tail pages as compound_h
   FakePage tail;
   tail.mapping(kAnon).compound_head(0xffffea0000001001ULL);
   CHECK(rules.decide(65, tail.b, nullptr).cls == PageClass::kTail);
+}
+
+TEST_CASE("the damage list keeps the first ranges and totals the rest per cause", "[classify]") {
+  kdk::classify::RamLayout ram;
+  ram.ram = {{0, 1 << 20}};
+  ram.max_pfn = 1 << 20;
+  kdk::classify::PageClassifier filter(ram, nullptr, "no struct page model", 31, ram.max_pfn);
+  const size_t cap = kdk::classify::PageClassifier::kMaxDamageRanges;
+  for (uint64_t i = 0; i < cap + 1000; ++i) {
+    filter.add_damage(
+        {i * 4, i * 4 + 2, i % 2 ? "mem_map unreadable: at 0x1234" : "page table loop: at 0x99"});
+  }
+  const auto& list = filter.damage();
+  REQUIRE(list.size() == cap + 2);
+  CHECK(list[0].start_pfn == 0);
+  CHECK(list[cap - 1].start_pfn == (cap - 1) * 4);
+  // 1000 past the cap: 500 of each cause, two pages each.
+  CHECK(list[cap].what ==
+        "mem_map unreadable: 500 more damaged ranges (1000 pages) past the first 256, not listed one by one");
+  CHECK(list[cap + 1].what ==
+        "page table loop: 500 more damaged ranges (1000 pages) past the first 256, not listed one by one");
+  CHECK(list[cap + 1].start_pfn == cap * 4);
+  CHECK(list[cap + 1].end_pfn == (cap + 998) * 4 + 2);
 }
