@@ -25,6 +25,7 @@
 #include "util/clock.h"
 #include "util/fd.h"
 #include "util/log.h"
+#include "util/text.h"
 
 namespace kdk::agent {
 
@@ -256,6 +257,19 @@ void perform_final_action(config::FinalAction action, bool sync_first) {
     log::error("reboot(%s) failed: %s", config::to_string(action), std::strerror(errno));
     ::sleep(10);
   }
+}
+
+bool in_capture_kernel() {
+  if (!path_exists("/proc/self")) {
+    ::mkdir("/proc", 0555);
+    ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+  }
+  auto cmdline = read_file("/proc/cmdline");
+  if (!cmdline || !path_exists("/proc/vmcore")) return false;
+  for (const auto& word : split_words(*cmdline)) {
+    if (word.rfind("elfcorehdr=", 0) == 0) return true;
+  }
+  return false;
 }
 
 void run_as_init(const CapturePaths& paths) {

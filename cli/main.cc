@@ -15,8 +15,9 @@ namespace kdk::cli {
 namespace {
 
 void print_main_help(const std::vector<Subcommand>& cmds) {
-  std::printf("usage: kdumpkit <subcommand> [options]\n\n"
-              "kdumpkit saves the memory of a crashed Linux kernel (kdump).\n\nsubcommands:\n");
+  std::printf(
+      "usage: kdumpkit <subcommand> [options]\n\n"
+      "kdumpkit saves the memory of a crashed Linux kernel (kdump).\n\nsubcommands:\n");
   for (const auto& c : cmds) std::printf("  %-12s %s\n", c.command.name, c.command.summary);
   std::printf("\nkdumpkit <subcommand> --help shows its options; --version the version.\n");
 }
@@ -51,7 +52,10 @@ int run(const Subcommand& c, int argc, char** argv) {
 int main_entry(int argc, char** argv) {
   if (::getpid() == 1) {
     // The capture initramfs's /init: the kernel passes no subcommand.
-    agent::run_as_init(agent::CapturePaths{});
+    if (agent::in_capture_kernel()) agent::run_as_init(agent::CapturePaths{});
+    log::warn(
+        "PID 1 outside a capture kernel (no /proc/vmcore, or no elfcorehdr= on the command line): "
+        "no capture, no reboot; running as the command line tool");
   }
   auto cmds = subcommands();
   if (argc < 2) {

@@ -84,22 +84,37 @@ Status check_option(const std::string& scheme, const std::string& name, const st
                     const std::string& text) {
   for (const auto& r : kNetworkOptions) {
     if (scheme != r.scheme || name != r.name) continue;
-    if (value.empty()) return Error{"target \"" + text + "\": option " + name + " needs a value: " + r.accepted};
+    if (value.empty())
+      return Error{"target \"" + text + "\": option " + name + " needs a value: " + r.accepted};
     bool file = name == "ca" || (name.size() > 5 && name.compare(name.size() - 5, 5, "_file") == 0) ||
                 name == "client_cert" || name == "client_key" || name == "identity" || name == "known_hosts";
     if (file && value[0] != '/') {
       return Error{"target \"" + text + "\": option " + name + " names an absolute path: " + r.accepted};
     }
-    if (name == "vers" && value != "4.2" && value != "4.1" && value != "4.0" && value != "4" && value != "3") {
+    if (name == "vers" && value != "4.2" && value != "4.1" && value != "4.0" && value != "4" &&
+        value != "3") {
       return Error{"target \"" + text + "\": option vers=" + value + ": accepted: " + r.accepted};
     }
     if (name == "part_size") {
       unsigned long v = 0;
       for (char ch : value) {
-        if (ch < '0' || ch > '9' || v > 100000) return Error{"target \"" + text + "\": part_size=" + value + ": accepted: " + r.accepted};
+        if (ch < '0' || ch > '9' || v > 100000)
+          return Error{"target \"" + text + "\": part_size=" + value + ": accepted: " + r.accepted};
         v = v * 10 + static_cast<unsigned long>(ch - '0');
       }
-      if (v < 5 || v > 1024) return Error{"target \"" + text + "\": part_size=" + value + ": accepted: " + r.accepted};
+      if (v < 5 || v > 1024)
+        return Error{"target \"" + text + "\": part_size=" + value + ": accepted: " + r.accepted};
+    }
+    if (name == "proxy" || name == "endpoint") {
+      // Secrets live in root-only files, never in the configuration's text
+      // (which the console, the log and metadata.json repeat).
+      size_t scheme_end = value.find("://");
+      size_t host_at = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+      size_t at = value.find('@', host_at);
+      if (at != std::string::npos && at < value.find('/', host_at)) {
+        return Error{"target \"" + text + "\": option " + name +
+                     " must not carry credentials (user:password@): the configuration is shown in logs"};
+      }
     }
     if (name == "endpoint" && value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0) {
       return Error{"target \"" + text + "\": endpoint=" + value + ": accepted: " + r.accepted};
@@ -269,7 +284,8 @@ Result<Target> parse_target(const std::string& full_text) {
       if (auto s = parse_ssh_location(n, text); !s) return s.error();
     }
     if (n.host.empty() || n.host.find_first_of(" \t@") != std::string::npos) {
-      return Error{"target \"" + text + "\": a host (or bucket) is required, without credentials (they "
+      return Error{"target \"" + text +
+                   "\": a host (or bucket) is required, without credentials (they "
                    "come from root-only files)"};
     }
     if (scheme == "nfs" && n.path == "/") {
@@ -287,8 +303,7 @@ Result<Target> parse_target(const std::string& full_text) {
     }
     return Target{full_text, 0, n};
   }
-  return Error{"target \"" + text + "\": unknown or unsupported scheme \"" + scheme + "\"; " +
-               kAccepted};
+  return Error{"target \"" + text + "\": unknown or unsupported scheme \"" + scheme + "\"; " + kAccepted};
 }
 
 }  // namespace kdk::config

@@ -203,3 +203,18 @@ TEST_CASE("bad network options name the option and what the scheme takes", "[con
     CHECK_THAT(c.error().message, Catch::Contains(tc.expected));
   }
 }
+
+TEST_CASE("credentials in a proxy or endpoint URL are refused, and the error does not repeat them",
+          "[config]") {
+  for (const char* line : {"target = https://h/x proxy=http://user:pw@proxy:3128\n",
+                           "target = s3://b/p endpoint=https://key:pw@s3.example\n",
+                           "target = s3://b/p proxy=user:pw@proxy:3128\n"}) {
+    CAPTURE(line);
+    auto c = parse_config(line, "k.conf");
+    REQUIRE_FALSE(c.ok());
+    CHECK_THAT(c.error().message, Catch::Contains("must not carry credentials"));
+    CHECK_THAT(c.error().message, !Catch::Contains("pw"));
+  }
+  // An @ in the path is not a credential.
+  CHECK(parse_config("target = https://h/x proxy=http://proxy:3128/a@b\n", "k.conf").ok());
+}
