@@ -47,6 +47,8 @@ constexpr OptionRule kNetworkOptions[] = {
     {"http", "client_cert", "a PEM client certificate (mutual TLS)"},
     {"http", "client_key", "the PEM key of client_cert (default: in client_cert)"},
     {"http", "proxy", "a proxy URL, as libcurl takes it (http://host:port)"},
+    {"http", "plain_http_credentials",
+     "yes: send token_file's or basic_auth_file's credentials over plain http://, readable on the wire"},
     {"s3", "endpoint",
      "the S3 service URL, http[s]://host[:port] (default https://s3.<region>.amazonaws.com)"},
     {"s3", "region", "the signing region (default us-east-1)"},
@@ -300,6 +302,17 @@ Result<Target> parse_target(const std::string& full_text) {
         if (k == name) return Error{"target \"" + text + "\": option " + name + " given twice"};
       }
       n.options.emplace_back(name, value);
+    }
+    const bool sends_secret = !n.option("token_file").empty() || !n.option("basic_auth_file").empty();
+    const std::string plain_ok = n.option("plain_http_credentials");
+    if (!plain_ok.empty() && plain_ok != "yes") {
+      return Error{"target \"" + text + "\": option plain_http_credentials=" + plain_ok + ": accepted: yes"};
+    }
+    if (scheme == "http" && sends_secret && plain_ok != "yes") {
+      return Error{
+          "target \"" + text +
+          "\": token_file and basic_auth_file credentials would cross the network "
+          "unencrypted over http://: use https://, or add plain_http_credentials=yes to accept that"};
     }
     return Target{full_text, 0, n};
   }

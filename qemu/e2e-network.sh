@@ -187,7 +187,7 @@ newest_dir() { find "$1" -mindepth 1 -maxdepth 1 -type d -name "$KDK_GUEST_HOSTN
 
 scenario_http() {
   local e=0 dir
-  prepare http "target = http://10.0.2.100/token/crash token_file=/etc/kdumpkit/token" "compression = lzo" || return 1
+  prepare http "target = http://10.0.2.100/token/crash token_file=/etc/kdumpkit/token plain_http_credentials=yes" "compression = lzo" || return 1
   APPEND="" boot || e=1
   kdk_check_console "$W/console.log" || e=1
   dir=$(newest_dir "$KDK_NGINX_ROOT/token/crash")

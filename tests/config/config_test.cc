@@ -218,3 +218,19 @@ TEST_CASE("credentials in a proxy or endpoint URL are refused, and the error doe
   // An @ in the path is not a credential.
   CHECK(parse_config("target = https://h/x proxy=http://proxy:3128/a@b\n", "k.conf").ok());
 }
+
+TEST_CASE("credentials over plain http:// are refused unless the configuration accepts them", "[config]") {
+  for (const char* line : {"target = http://h/x token_file=/etc/kdumpkit/token\n",
+                           "target = http://h/x basic_auth_file=/etc/kdumpkit/basic\n"}) {
+    CAPTURE(line);
+    auto c = parse_config(line, "k.conf");
+    REQUIRE_FALSE(c.ok());
+    CHECK_THAT(c.error().message,
+               Catch::Contains("k.conf:1") && Catch::Contains("plain_http_credentials=yes"));
+  }
+  CHECK(parse_config("target = http://h/x token_file=/etc/kdumpkit/token plain_http_credentials=yes\n", "k")
+            .ok());
+  CHECK(parse_config("target = https://h/x token_file=/etc/kdumpkit/token\n", "k").ok());
+  CHECK(parse_config("target = http://h/x\n", "k").ok());  // nothing secret to send
+  CHECK_FALSE(parse_config("target = http://h/x plain_http_credentials=no\n", "k").ok());
+}

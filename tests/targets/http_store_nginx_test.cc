@@ -174,7 +174,9 @@ TEST_CASE("nginx: mutual TLS: the client certificate opens /mtls/, its absence g
 }
 
 TEST_CASE("nginx: bearer token from token_file", "[nginx]") {
-  upload_and_verify(env("KDK_NGINX_HTTP") + "/token token_file=" + env("KDK_NGINX_TOKEN_FILE"), "token");
+  upload_and_verify(
+      env("KDK_NGINX_HTTP") + "/token plain_http_credentials=yes token_file=" + env("KDK_NGINX_TOKEN_FILE"),
+      "token");
   auto anonymous = open_store(env("KDK_NGINX_HTTP") + "/token", fresh_dir());
   Status s = anonymous->check();
   REQUIRE_FALSE(s.ok());
@@ -183,7 +185,8 @@ TEST_CASE("nginx: bearer token from token_file", "[nginx]") {
   std::string wrong = env("KDK_NGINX_TOKEN_FILE") + ".wrong";
   REQUIRE(write_file(wrong, "not-the-token\n", 0600).ok());
   chmod(wrong.c_str(), 0600);
-  auto bad = open_store(env("KDK_NGINX_HTTP") + "/token token_file=" + wrong, fresh_dir());
+  auto bad = open_store(env("KDK_NGINX_HTTP") + "/token plain_http_credentials=yes token_file=" + wrong,
+                        fresh_dir());
   s = bad->check();
   REQUIRE_FALSE(s.ok());
   CHECK_THAT(s.error().message, Catch::Contains("401 Unauthorized: check token_file " + wrong));
@@ -223,7 +226,8 @@ TEST_CASE("nginx: basic auth from basic_auth_file", "[nginx]") {
 TEST_CASE("nginx: credential files readable by others are refused", "[nginx]") {
   std::string loose = copy_with_mode(env("KDK_NGINX_TOKEN_FILE"), 0640);
   Result<std::unique_ptr<HttpStore>> store =
-      HttpStore::open(target(env("KDK_NGINX_HTTP") + "/token token_file=" + loose), fresh_dir(), settings());
+      HttpStore::open(target(env("KDK_NGINX_HTTP") + "/token plain_http_credentials=yes token_file=" + loose),
+                      fresh_dir(), settings());
   REQUIRE_FALSE(store.ok());
   CHECK_THAT(store.error().message, Catch::Contains("chmod 600"));
   std::string secret = read_file(env("KDK_NGINX_TOKEN_FILE")).value();

@@ -1,16 +1,19 @@
+#include "targets/open_store.h"
+
 #include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "config/config.h"
-#include "targets/open_store.h"
 
 using namespace kdk;
 
 namespace {
 
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 }  // namespace
 
@@ -21,13 +24,13 @@ TEST_CASE("the files network targets name travel into the capture initramfs, wit
       "target = https://other.example/crash ca=/etc/kdumpkit/ca.pem client_cert=/etc/kdumpkit/c.pem "
       "client_key=/etc/kdumpkit/c.key\n"
       "target = s3://b/p endpoint=http://10.0.0.1:9000 credentials_file=/etc/kdumpkit/s3\n"
-      "target = http://plain.example/crash basic_auth_file=/etc/kdumpkit/token\n"
+      "target = http://plain.example/crash basic_auth_file=/etc/kdumpkit/token plain_http_credentials=yes\n"
       "target = disk:LABEL=x\n",
       "k.conf");
   REQUIRE(c.ok());
   auto files = targets::files_to_carry(*c);
-  for (const char* f : {"/etc/kdumpkit/token", "/etc/kdumpkit/ca.pem", "/etc/kdumpkit/c.pem", "/etc/kdumpkit/c.key",
-                        "/etc/kdumpkit/s3"}) {
+  for (const char* f : {"/etc/kdumpkit/token", "/etc/kdumpkit/ca.pem", "/etc/kdumpkit/c.pem",
+                        "/etc/kdumpkit/c.key", "/etc/kdumpkit/s3"}) {
     CHECK(has(files, f));
   }
   CHECK(std::count(files.begin(), files.end(), "/etc/kdumpkit/token") == 1);  // named twice, carried once
