@@ -23,7 +23,9 @@ product: toolchain
 	cmake --build $(BUILD)/product -j $(JOBS)
 	cmake --build $(BUILD)/product -j $(JOBS) --target kdk_netprobe
 	strip -o $(BUILD)/kdumpkit $(BUILD)/product/cli/kdumpkit
+	strip -o $(BUILD)/kdumpkit-test $(BUILD)/product/cli/kdumpkit-test
 	toolchain/check-static-binary.sh $(BUILD)/kdumpkit
+	toolchain/check-static-binary.sh $(BUILD)/kdumpkit-test
 
 host:
 	cmake -S . -B $(BUILD)/host -DKDK_BINARY=$(CURDIR)/$(BUILD)/kdumpkit >/dev/null

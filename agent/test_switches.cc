@@ -2,7 +2,15 @@
 
 namespace kdk::agent {
 
+namespace {
+bool g_enabled = false;
+}  // namespace
+
+void enable_test_switches() { g_enabled = true; }
+bool test_switches_enabled() { return g_enabled; }
+
 std::optional<std::string> test_switch(std::string_view cmdline, std::string_view name) {
+  if (!g_enabled) return std::nullopt;
   const std::string prefix = "kdumpkit_test." + std::string(name) + "=";
   size_t i = 0;
   while (i < cmdline.size()) {

@@ -15,6 +15,12 @@
 
 namespace kdk::agent {
 
+// The switch's value on `cmdline`; always nothing unless this is a test
+// build (kdumpkit-test, which calls enable_test_switches() first): the
+// shipped kdumpkit ignores every kdumpkit_test.* word.
 std::optional<std::string> test_switch(std::string_view cmdline, std::string_view name);
+
+void enable_test_switches();
+bool test_switches_enabled();
 
 }  // namespace kdk::agent

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agent/init_process.h"
+#include "agent/test_switches.h"
 #include "cli/registry.h"
 #include "util/log.h"
 #include "util/version.h"
@@ -50,6 +51,9 @@ int run(const Subcommand& c, int argc, char** argv) {
 }  // namespace
 
 int main_entry(int argc, char** argv) {
+#ifdef KDK_TEST_BUILD
+  agent::enable_test_switches();
+#endif
   if (::getpid() == 1) {
     // The capture initramfs's /init: the kernel passes no subcommand.
     if (agent::in_capture_kernel()) agent::run_as_init(agent::CapturePaths{});

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# capture-faults.sh KDUMPKIT: the capture's fault handling on the host, with
+# capture-faults.sh KDUMPKIT-TEST KDUMPKIT: the capture's fault handling on
+# the host (KDUMPKIT-TEST honours the kdumpkit_test.* switches; KDUMPKIT, the
+# shipped program, must ignore them), with
 # the busy fixture vmcore (qemu/fixtures.sh busy) and real filesystems on
 # loop devices. Each case runs `kdumpkit capture` by hand and checks what
 # landed on the disks and what metadata.json says:
@@ -14,10 +16,12 @@
 #               incomplete one and other entries are never touched
 #   boundary    a bad kdumpkit.target= override is ignored, a target that
 #               throws costs only itself; load refuses the override
+#   release     the shipped kdumpkit ignores kdumpkit_test.* switches
 # Needs root (loop devices, mount). Exit 0 = all passed.
 set -euo pipefail
-[ $# -eq 1 ] || { echo "usage: $0 KDUMPKIT" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: $0 KDUMPKIT-TEST KDUMPKIT" >&2; exit 2; }
 BIN=$(readlink -f "$1")
+RELEASE_BIN=$(readlink -f "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/skip.sh"
 kdk_need_root
@@ -55,7 +59,7 @@ capture() {
   mkdir -p "$WORK/mnt-$CASE"
   local start rc=0
   start=$(date +%s.%N)
-  "$BIN" capture --cmdline "${CMDLINE:-$WORK/empty.cmdline}" --vmcore "$VMCORE" --config "$WORK/$CASE.conf" --load-record "$WORK/record" --no-modules \
+  "${CAPTURE_BIN:-$BIN}" capture --cmdline "${CMDLINE:-$WORK/empty.cmdline}" --vmcore "$VMCORE" --config "$WORK/$CASE.conf" --load-record "$WORK/record" --no-modules \
     --mount-dir "$WORK/mnt-$CASE" >"$WORK/$CASE.out" 2>&1 || rc=$?
   echo "  [$CASE] capture exit $rc in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
   return 0
@@ -65,7 +69,7 @@ capture() {
 look() {
   mkdir -p "$WORK/look"
   mount -o ro "$1" "$WORK/look"
-  ls -d "$WORK"/look/crash/faulthost-* 2>/dev/null | tail -n1
+  ls -d "$WORK"/look/crash/faulthost-* 2>/dev/null | tail -n1 || true
 }
 unlook() { umount "$WORK/look"; }
 json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
@@ -188,6 +192,20 @@ rc=0
 [ $rc -ne 0 ] || fail "load armed a capture_args with a bad target override"
 grep -q "bad kdumpkit overrides in capture_args or --append: .*target" "$WORK/bload.out" ||
   fail "load's refusal does not name the override: $(cat "$WORK/bload.out")"
+
+# ----------------------------------------------------------------- release
+# The same switch given to the shipped program changes nothing: the first
+# target gets the dump.
+CASE=release
+rfirst=$(disk rfirst 400M)
+rsecond=$(disk rsecond 400M)
+printf 'console=ttyS0 kdumpkit_test.throw_in_target=1\n' >"$WORK/release.cmdline"
+CAPTURE_BIN=$RELEASE_BIN CMDLINE="$WORK/release.cmdline" capture "target = disk:$rfirst:/crash" "target = disk:$rsecond:/crash"
+dir=$(look "$rfirst")
+if [ -z "$dir" ]; then fail "the shipped kdumpkit honoured kdumpkit_test.throw_in_target"; else
+  [ -s "$dir/vmcore" ] || fail "no vmcore on the first target"
+fi
+unlook
 
 if [ $FAILS -ne 0 ]; then
   echo "capture-faults: $FAILS FAILED (consoles in $WORK/*.out)"

@@ -106,7 +106,7 @@ if [ $SC_RC -ne 0 ] || [ ! -d "$SAVED" ]; then fail "savecore: $(cat "$WORK/$CAS
   case $reason in "no dump: "*) ;; *) fail "reason on the raw device: $reason" ;; esac
 fi
 mkdir -p "$WORK/look" && mount -o ro "$disk" "$WORK/look"
-dir=$(ls -d "$WORK"/look/crash/rawhost-* 2>/dev/null | tail -n1)
+dir=$(ls -d "$WORK"/look/crash/rawhost-* 2>/dev/null | tail -n1 || true)
 if [ -z "$dir" ]; then fail "no dump on the second target"; else
   [ -s "$dir/vmcore" ] || fail "no vmcore on the second target"
   r=$(json "$dir/metadata.json" 'd["targets"][0]["result"] + "|" + d["targets"][0]["detail"]')

@@ -20,6 +20,9 @@ TEST_CASE("progress monitor: alive while the measure changes within the stall wi
 
 TEST_CASE("test switches are kdumpkit_test.NAME=VALUE words", "[watchdog]") {
   std::string cmdline = "console=ttyS0 kdumpkit.deadline=20 kdumpkit_test.hang=1 kdumpkit_test.stall_s=5\n";
+  // The shipped binary never enables them: every switch reads as absent.
+  if (!kdk::agent::test_switches_enabled()) CHECK_FALSE(test_switch(cmdline, "hang"));
+  kdk::agent::enable_test_switches();
   CHECK(test_switch(cmdline, "hang").value_or("") == "1");
   CHECK(test_switch(cmdline, "stall_s").value_or("") == "5");
   CHECK_FALSE(test_switch(cmdline, "deadline"));
