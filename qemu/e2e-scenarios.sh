@@ -111,7 +111,7 @@ check_image() {
   loop=$(losetup -f --show -r -o "$offset" "$img") || { kdk_err "losetup $img"; return 1; }
   mkdir -p "$W/look"
   if mount -o ro "$loop" "$W/look"; then
-    dir=$(ls -d "$W/look$KDK_TARGET_DIR/$KDK_GUEST_HOSTNAME"-* 2>/dev/null | awk 'NR == 1')
+    dir=$(ls -d "$W/look$KDK_TARGET_DIR/$KDK_GUEST_HOSTNAME"-* 2>/dev/null | awk 'NR == 1' || true)
     if [ -z "$dir" ]; then
       kdk_err "no crash directory on $img"
       e=1

@@ -271,7 +271,7 @@ kdk_fetch_guest_into() {
   if [ -d "$r/usr/lib/modules" ] && [ ! -e "$r/lib/modules" ]; then
     mkdir -p "$r/lib" && ln -s ../usr/lib/modules "$r/lib/modules"
   fi
-  KDK_KREL=$(ls "$r/lib/modules/" | awk 'NR == 1')
+  KDK_KREL=$(ls "$r/lib/modules/" 2>/dev/null | awk 'NR == 1' || true)
   [ -n "$KDK_KREL" ] && [ -d "$r/lib/modules/$KDK_KREL/kernel" ] || {
     rm -rf "$tmp"
     kdk_err "$KDK_KPKG: no modules in the package(s)"
@@ -279,7 +279,7 @@ kdk_fetch_guest_into() {
   }
   if [ ! -f "$r/boot/vmlinuz-$KDK_KREL" ]; then
     local img
-    img=$(ls "$r/lib/modules/$KDK_KREL"/vmlinuz* 2>/dev/null | awk 'NR == 1')
+    img=$(ls "$r/lib/modules/$KDK_KREL"/vmlinuz* 2>/dev/null | awk 'NR == 1' || true)
     [ -n "$img" ] || {
       rm -rf "$tmp"
       kdk_err "$KDK_KPKG: no kernel image (boot/vmlinuz-$KDK_KREL or lib/modules/$KDK_KREL/vmlinuz*)"

@@ -14,7 +14,8 @@ cache=${KDUMPKIT_CACHE:-$HOME/.cache/kdumpkit}
 tarball=${KDK_MAKEDUMPFILE_TARBALL:-}
 if [ -z "$tarball" ]; then
   for candidate in "$here/../../../shared/oracles" /work/shared/oracles; do
-    found=$(ls "$candidate"/makedumpfile-*.tar.gz 2>/dev/null | awk 'NR == 1')
+    # (|| true: under pipefail a missing candidate's ls must not end the script)
+    found=$(ls "$candidate"/makedumpfile-*.tar.gz 2>/dev/null | awk 'NR == 1' || true)
     if [ -n "$found" ]; then
       tarball=$found
       break
