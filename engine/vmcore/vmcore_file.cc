@@ -153,6 +153,7 @@ Status VmcoreFile::open_elf() {
   }
   v.parse_vmcoreinfo();
   if (v.info_.size() == 0) v.problems_.push_back("no VMCOREINFO note: the kernel's layout is unknown");
+  v.clip_implausible_loads();
   for (const auto& seg : v.layout_.loads) {
     if (seg.missing_bytes == 0) continue;
     v.problems_.push_back(
@@ -162,6 +163,34 @@ Status VmcoreFile::open_elf() {
                static_cast<unsigned long long>(seg.phys_addr)));
   }
   return {};
+}
+
+void VmcoreFile::clip_implausible_loads() {
+  // x86-64 addresses at most 2^52 bytes with 5-level paging (2^46 with 4);
+  // a MAX_PHYSMEM_BITS outside what any machine has is itself damage.
+  constexpr uint64_t kWidestPhysBits = 52;
+  uint64_t bits = info_.number("NUMBER(MAX_PHYSMEM_BITS)").value_or(kWidestPhysBits);
+  if (bits < 32 || bits > kWidestPhysBits) bits = kWidestPhysBits;
+  const uint64_t limit = 1ULL << bits;
+  auto clip = [&](uint64_t paddr, uint64_t& memsz, uint64_t& filesz) -> bool {
+    if (paddr < limit && memsz <= limit - paddr) return false;
+    memsz = paddr >= limit ? 0 : limit - paddr;
+    filesz = std::min(filesz, memsz);
+    return true;
+  };
+  for (auto& seg : layout_.loads) {
+    const uint64_t claimed = seg.mem_size;
+    if (!clip(seg.phys_addr, seg.mem_size, seg.file_size)) continue;
+    seg.missing_bytes = std::min(seg.missing_bytes, seg.mem_size - seg.file_size);
+    problems_.push_back(
+        format("implausible PT_LOAD: physical 0x%llx + 0x%llx bytes reaches past the %llu-bit "
+               "physical address limit; only what lies below it is read",
+               static_cast<unsigned long long>(seg.phys_addr), static_cast<unsigned long long>(claimed),
+               static_cast<unsigned long long>(bits)));
+  }
+  for (auto& h : layout_.headers) {
+    if (h.type == kPtLoad) clip(h.paddr, h.memsz, h.filesz);
+  }
 }
 
 }  // namespace kdk::vmcore

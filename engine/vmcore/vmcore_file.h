@@ -38,7 +38,8 @@ class VmcoreFile {
   // What is wrong with the file that does not stop us from reading it: a
   // damaged note (those before it are kept), no VMCOREINFO (info() is then
   // empty: nothing about the kernel is known), PT_LOADs cut short by a
-  // truncated file. One line each; empty for a sound vmcore.
+  // truncated file, PT_LOADs past the physical address limit (clipped).
+  // One line each; empty for a sound vmcore.
   const std::vector<std::string>& problems() const { return problems_; }
 
   // The kdump-compressed file this input is, or null for an ELF core.
@@ -52,6 +53,10 @@ class VmcoreFile {
   // the walk and is recorded with `where`.
   void walk_segment_notes(size_t at, uint64_t size, const std::string& where);
   void parse_vmcoreinfo();
+  // PT_LOADs that reach past what the machine can address (VMCOREINFO's
+  // MAX_PHYSMEM_BITS, else 52 bits) are corruption: clipped to that limit,
+  // or dropped when they start past it, and recorded in problems().
+  void clip_implausible_loads();
 
   std::string path_;
   UniqueFd fd_;

@@ -405,3 +405,51 @@ TEST_CASE("faults: a printk ring whose descriptors go round", "[faults][oracle]"
   CHECK(path_exists(dir.file("dmesg.txt")));
   (void)intact_records;
 }
+
+TEST_CASE("faults: a PT_LOAD whose p_memsz claims 2^50 bytes", "[faults][oracle]") {
+  auto fx = idle_fixture();
+  if (!fx) return;
+  TempDir dir;
+  std::string copy = copy_vmcore(fx->vmcore, dir);
+  // The largest PT_LOAD's p_memsz (its program header's bytes 40..47) set to
+  // 1 PiB: a dump that believed it would stream zeros for days.
+  uint64_t memsz_offset = 0, ram_end_pfn = 0;
+  {
+    Model m = Model::open(fx->vmcore);
+    auto big = largest_load(m.core);
+    const auto& headers = m.core.layout().headers;
+    for (size_t i = 0; i < headers.size(); ++i) {
+      if (headers[i].type == vmcore::kPtLoad && headers[i].paddr == big.phys_addr)
+        memsz_offset = m.core.layout().phoff + i * vmcore::kProgramHeaderSize + 40;
+    }
+    ram_end_pfn = m.phys->max_pfn();
+  }
+  REQUIRE(memsz_offset != 0);
+  const uint64_t huge = 1ULL << 50;
+  overwrite(copy, memsz_offset, &huge, sizeof huge);
+
+  TempDir clean_dir;
+  DumpRun clean = run_dump_child(fx->vmcore, clean_dir, 31, dump::DumpFormat::kdump, kTimeout);
+  REQUIRE(clean.ok);
+  for (auto format : {dump::DumpFormat::kdump, dump::DumpFormat::elf}) {
+    CAPTURE(static_cast<int>(format));
+    DumpRun run = run_dump_child(copy, dir, 31, format, kTimeout);
+    INFO(run.describe());
+    REQUIRE(run.child.finished);
+    REQUIRE(run.ok);
+    // Bounded: no longer than twice the clean dump plus a second.
+    CHECK(run.child.seconds <= 2 * clean.child.seconds + 1);
+    INFO(damage_text(run));
+    bool recorded = false;
+    for (const auto& d : run.damage) recorded |= d.what.find("implausible PT_LOAD") != std::string::npos;
+    CHECK(recorded);
+    if (format != dump::DumpFormat::kdump) continue;
+    // The dump covers the machine's memory (to the end of its last memory
+    // section, 128 MiB on x86-64), not the claim.
+    auto out = dump::KdumpFile::open(run.output);
+    REQUIRE(out.ok());
+    constexpr uint64_t kSectionPfns = 1 << 15;
+    CHECK(out->max_mapnr() <= (ram_end_pfn + kSectionPfns - 1) / kSectionPfns * kSectionPfns);
+    check_outside(run, *fx, [&](uint64_t pfn) { return run.damaged(pfn); });
+  }
+}
