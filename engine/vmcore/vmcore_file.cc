@@ -188,8 +188,35 @@ void VmcoreFile::clip_implausible_loads() {
                static_cast<unsigned long long>(seg.phys_addr), static_cast<unsigned long long>(claimed),
                static_cast<unsigned long long>(bits)));
   }
+  // A PT_LOAD's bytes past its file data (p_memsz > p_filesz: zeros, or
+  // pages another tool excluded) cannot lie where another PT_LOAD's memory
+  // is: such a tail is clipped where the other begins. (/proc/vmcore gives
+  // p_memsz == p_filesz; the kernel text's PT_LOAD overlaps RAM's, but with
+  // its file data.)
+  for (auto& seg : layout_.loads) {
+    const uint64_t data_end = seg.phys_addr + seg.file_size + seg.missing_bytes;
+    const uint64_t claimed_end = seg.phys_addr + seg.mem_size;
+    uint64_t end = claimed_end;
+    for (const auto& other : layout_.loads) {
+      if (&other == &seg || other.mem_size == 0) continue;
+      const uint64_t o_end = other.phys_addr + other.mem_size;
+      if (other.phys_addr < end && o_end > data_end) end = std::max(data_end, other.phys_addr);
+    }
+    if (end == claimed_end) continue;
+    seg.mem_size = end - seg.phys_addr;
+    problems_.push_back(format("implausible PT_LOAD: physical 0x%llx + 0x%llx bytes has no file data past "
+                               "0x%llx and runs into another PT_LOAD; clipped at 0x%llx",
+                               static_cast<unsigned long long>(seg.phys_addr),
+                               static_cast<unsigned long long>(claimed_end - seg.phys_addr),
+                               static_cast<unsigned long long>(data_end), static_cast<unsigned long long>(end)));
+  }
+  // The program headers (copied into ELF output) say what the loads now say.
+  size_t k = 0;
   for (auto& h : layout_.headers) {
-    if (h.type == kPtLoad) clip(h.paddr, h.memsz, h.filesz);
+    if (h.type != kPtLoad || k >= layout_.loads.size()) continue;
+    const auto& seg = layout_.loads[k++];
+    h.memsz = seg.mem_size;
+    h.filesz = std::min(h.filesz, seg.mem_size);
   }
 }
 
