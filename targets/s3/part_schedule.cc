@@ -6,9 +6,10 @@ namespace kdk::targets::s3 {
 
 uint64_t part_size(uint64_t first, uint32_t number) {
   uint64_t size = std::clamp(first, kMinPartSize, kMaxPartSize);
+  const uint64_t cap = std::max(size, kPartBudget);
   uint32_t doublings = number == 0 ? 0 : (number - 1) / kPartsPerDoubling;
-  for (uint32_t i = 0; i < doublings && size < kMaxPartSize; ++i) size *= 2;
-  return std::min(size, kMaxPartSize);
+  for (uint32_t i = 0; i < doublings && size < cap; ++i) size *= 2;
+  return std::min(size, cap);
 }
 
 uint64_t schedule_capacity(uint64_t first) {

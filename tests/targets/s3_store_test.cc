@@ -196,25 +196,24 @@ const std::string kObjectPath = "/dumps/crash/host-2026-11-26-12%3A00%3A00/vmcor
 
 }  // namespace
 
-TEST_CASE("S3 part sizes grow so 10,000 parts hold multi-TiB streams", "[s3]") {
+TEST_CASE("S3 part sizes grow within a fixed memory budget", "[s3]") {
   CHECK(part_size(16 * kMiB, 1) == 16 * kMiB);
   CHECK(part_size(16 * kMiB, 1000) == 16 * kMiB);
   CHECK(part_size(16 * kMiB, 1001) == 32 * kMiB);
   CHECK(part_size(16 * kMiB, 2001) == 64 * kMiB);
   CHECK(part_size(1 * kMiB, 1) == 5 * kMiB);           // S3's minimum
-  CHECK(part_size(16 * kMiB, 10000) == kMaxPartSize);  // capped at 5 GiB
-  CHECK(part_size(1024 * kMiB, 4001) == kMaxPartSize);
-  // From the smallest first size 10,000 parts still hold 4.8 TiB, from the
-  // default the 5 TiB object maximum.
-  CHECK(schedule_capacity(5 * kMiB) >= 4800ULL * 1024 * kMiB);
-  CHECK(schedule_capacity(16 * kMiB) >= 5ULL * 1024 * 1024 * kMiB);
+  CHECK(part_size(16 * kMiB, 10000) == kPartBudget);   // never more than 64 MiB in memory
+  CHECK(part_size(1024 * kMiB, 4001) == 1024 * kMiB);  // unless the configuration asks for more
+  // From the default first size 10,000 parts hold 560 GiB; from the smallest 450 GiB.
+  CHECK(schedule_capacity(16 * kMiB) == (16 + 32 + 8 * 64) * 1000 * kMiB);
+  CHECK(schedule_capacity(5 * kMiB) == (5 + 10 + 20 + 40 + 6 * 64) * 1000 * kMiB);
   // Sizes never shrink and every one but the last may be S3's minimum or more.
   for (uint32_t n = 1; n < kMaxParts; ++n) {
     CHECK(part_size(5 * kMiB, n) <= part_size(5 * kMiB, n + 1));
     CHECK(part_size(5 * kMiB, n) >= kMinPartSize);
   }
-  // A 1 TiB dump from 16 MiB parts: how many parts and the largest buffer.
-  uint64_t left = 1024ULL * 1024 * kMiB, largest = 0;
+  // A 500 GiB dump from 16 MiB parts: how many parts and the largest buffer.
+  uint64_t left = 500ULL * 1024 * kMiB, largest = 0;
   uint32_t n = 0;
   while (left > 0) {
     uint64_t p = part_size(16 * kMiB, ++n);
@@ -222,7 +221,7 @@ TEST_CASE("S3 part sizes grow so 10,000 parts hold multi-TiB streams", "[s3]") {
     left -= std::min(left, p);
   }
   CHECK(n < kMaxParts);
-  CHECK(largest <= 1024 * kMiB);
+  CHECK(largest == kPartBudget);
 }
 
 TEST_CASE("S3 XML answers are read without trusting them", "[s3]") {
