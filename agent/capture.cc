@@ -312,6 +312,7 @@ TargetResult save_to_raw_target(CaptureContext& ctx, const config::Target& targe
   job.dir_name = ctx.dir_name;
   if (ctx.kernel_log) job.dmesg = &ctx.kernel_log->text();
   job.metadata = &ctx.metadata;
+  job.identity = ctx.record.raw_identity(raw.device);
   job.check_space = [&](const Result<uint64_t>& usable) { return check_space(ctx, usable); };
   job.write_dump = [&](dump::Sink& sink, int level) { return write_dump(ctx, sink, level); };
   job.console_log = [] { return console_log().text(); };

@@ -6,6 +6,7 @@
 
 #include "agent/heartbeat.h"
 #include "targets/raw_device.h"
+#include "targets/raw_identity.h"
 #include "util/format.h"
 #include "util/log.h"
 
@@ -58,6 +59,17 @@ RawCaptureResult save_to_raw(const RawCaptureJob& job) {
   auto dev = targets::RawDevice::wait_and_open(job.target.device, job.device_timeout, job.clock);
   if (!dev) return failed(dev.error().message);
   const std::string& where = dev->path();
+  // The capture kernel may name its disks in another order: write nothing
+  // to a device that is not the one `load` checked.
+  if (job.identity) {
+    auto now = targets::read_raw_identity(where);
+    if (!now) return failed(now.error().message);
+    if (std::string differs = targets::raw_identity_mismatch(*job.identity, *now); !differs.empty()) {
+      return failed(where + " is not the device load checked (" + differs + "); nothing written to it");
+    }
+  } else {
+    log::warn("%s: no identity recorded by load (an older load?): written without that check", where.c_str());
+  }
   if (auto old = dev->read_header(); old && old->kind == targets::RawHeaderRead::kValid &&
                                      old->header.state == targets::RawState::kCommitted) {
     log::warn("%s holds a dump not saved yet (%s): it is overwritten", where.c_str(),

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "agent/metadata.h"
+#include "config/load_record.h"
 #include "config/target_url.h"
 #include "engine/dump/sink.h"
 #include "util/clock.h"
@@ -32,6 +33,9 @@ struct RawCaptureJob {
   std::string dir_name;                 // "<host>-<YYYY-MM-DD-HH:MM:SS>", restored by savecore
   const std::string* dmesg = nullptr;   // the kernel log text; null when none could be read
   CaptureMetadata* metadata = nullptr;  // files/space/complete/incomplete_reason are filled here
+  // The device as `load` saw it (null: none recorded, as from an older
+  // load): a device that is not it any more is not written to.
+  const config::RawIdentity* identity = nullptr;
 
   // Which dump level fits in `usable` bytes (or the error finding the size): SpaceCheck::chosen_level < 0 =
   // none.

@@ -1,6 +1,7 @@
 #include "config/load_record.h"
 
 #include <cctype>
+#include <cstdlib>
 
 #include "config/key_value.h"
 #include "util/format.h"
@@ -41,7 +42,20 @@ std::string LoadRecord::serialize() const {
     out += "dm_device = " + d.name + " " + (d.uuid.empty() ? "-" : d.uuid) + "\n";
     for (const auto& t : d.table) out += "dm_table = " + d.name + " " + t + "\n";
   }
+  for (const auto& d : raw_devices) {
+    out += "raw_device = " + d.device + " size=" + std::to_string(d.size_bytes);
+    if (!d.partuuid.empty()) out += " partuuid=" + d.partuuid;
+    if (!d.serial.empty()) out += " serial=" + d.serial;
+    out += "\n";
+  }
   return out;
+}
+
+const RawIdentity* LoadRecord::raw_identity(const std::string& device) const {
+  for (const auto& d : raw_devices) {
+    if (d.device == device) return &d;
+  }
+  return nullptr;
 }
 
 Result<LoadRecord> parse_load_record(std::string_view text, const std::string& source) {
@@ -85,6 +99,26 @@ Result<LoadRecord> parse_load_record(std::string_view text, const std::string& s
                             kv.line, name.c_str())};
       }
       r.dm_devices.back().table.push_back(kv.value.substr(space + 1));
+    } else if (kv.key == "raw_device") {
+      auto w = split_words(kv.value);
+      RawIdentity id;
+      bool good = !w.empty() && w[0].rfind("/dev/", 0) == 0;
+      if (good) id.device = w[0];
+      for (size_t i = 1; good && i < w.size(); ++i) {
+        size_t eq = w[i].find('=');
+        std::string k = w[i].substr(0, eq), v = eq == std::string::npos ? "" : w[i].substr(eq + 1);
+        if (k == "size" && !v.empty() && v.find_first_not_of("0123456789") == std::string::npos) {
+          id.size_bytes = std::strtoull(v.c_str(), nullptr, 10);
+        } else if (k == "partuuid" && !v.empty()) {
+          id.partuuid = v;
+        } else if (k == "serial" && !v.empty()) {
+          id.serial = v;
+        } else {
+          good = false;
+        }
+      }
+      if (!good || id.size_bytes == 0) return bad(kv, "/dev/NAME size=BYTES [partuuid=GUID] [serial=SERIAL]");
+      r.raw_devices.push_back(id);
     } else {
       return Error{format("%s:%d: unknown key \"%s\"", source.c_str(), kv.line, kv.key.c_str())};
     }

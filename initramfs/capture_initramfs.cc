@@ -16,6 +16,7 @@ Result<CaptureInitramfs> build_capture_initramfs(const CaptureInitramfsInputs& i
   out.record.host = in.host;
   out.record.kernel_release = in.kernel_release;
   out.record.dm_devices = in.dm_devices;
+  out.record.raw_devices = in.raw_devices;
 
   if (!in.modules.empty()) {
     auto index = ModuleIndex::load(in.modules_dir);

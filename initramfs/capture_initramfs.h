@@ -21,15 +21,16 @@
 namespace kdk::initramfs {
 
 struct CaptureInitramfsInputs {
-  std::string binary_path;            // becomes /init
-  std::string config_text;            // becomes /etc/kdumpkit.conf
-  std::string host;                   // recorded for the crash directory's name
-  std::string kernel_release;         // of the capture kernel
-  std::string modules_dir;            // that release's modules on this machine
-  std::vector<std::string> modules;   // wanted (names or aliases); closure added
-  std::vector<std::string> carried_files;  // absolute host paths, carried at the same path
-  config::LoadRecord network;              // its net_* fields go into the load record
+  std::string binary_path;                           // becomes /init
+  std::string config_text;                           // becomes /etc/kdumpkit.conf
+  std::string host;                                  // recorded for the crash directory's name
+  std::string kernel_release;                        // of the capture kernel
+  std::string modules_dir;                           // that release's modules on this machine
+  std::vector<std::string> modules;                  // wanted (names or aliases); closure added
+  std::vector<std::string> carried_files;            // absolute host paths, carried at the same path
+  config::LoadRecord network;                        // its net_* fields go into the load record
   std::vector<config::RecordedDmDevice> dm_devices;  // mappings the capture recreates (LVM)
+  std::vector<config::RawIdentity> raw_devices;      // raw targets as load saw them
 };
 
 struct CaptureInitramfs {

@@ -30,6 +30,7 @@
 #include "loader/target_check.h"
 #include "loader/target_modules.h"
 #include "targets/open_store.h"
+#include "targets/raw_identity.h"
 #include "util/fd.h"
 #include "util/format.h"
 #include "util/log.h"
@@ -205,6 +206,12 @@ initramfs::CaptureInitramfsInputs initramfs_inputs(const InitramfsOptions& o, co
   }
   in.carried_files = targets::files_to_carry(checked.config);
   checked.network.apply_to(in.network);
+  for (const auto& t : checked.config.targets) {
+    // A raw device that cannot be read now was refused by the target check.
+    if (const auto* raw = std::get_if<config::RawTarget>(&t.where)) {
+      if (auto id = targets::read_raw_identity(raw->device)) in.raw_devices.push_back(*id);
+    }
+  }
   for (const auto& c : checked.checks) {
     for (const auto& d : c.dm_devices) {
       if (std::find(in.dm_devices.begin(), in.dm_devices.end(), d) == in.dm_devices.end())

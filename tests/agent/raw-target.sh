@@ -9,6 +9,8 @@
 #   small      a raw device too small for any level: log and metadata only
 #              there (savecore restores them, no vmcore), the dump on the next
 #              target (an ext4 disk), whose metadata says why the raw one failed
+#   identity   the device named by the raw target is not the one load
+#              recorded: nothing is written to it, the dump goes to the next
 #   damaged    a byte of the stored stream flipped: savecore refuses (exit 1),
 #              writes nothing and keeps the header
 # Needs root (loop devices). Exit 0 = all passed. Prints timings and sizes.
@@ -18,7 +20,7 @@ BIN=$(readlink -f "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/skip.sh"
 kdk_need_root
-kdk_need_tools losetup mkfs.ext4 wipefs python3
+kdk_need_tools losetup mkfs.ext4 wipefs python3 blockdev
 VMCORE=$("$HERE/../../qemu/fixtures.sh" busy | tail -n1)
 [ -f "$VMCORE" ] || { echo "FAIL: no busy fixture ($VMCORE)"; exit 1; }
 
@@ -113,6 +115,33 @@ if [ -z "$dir" ]; then fail "no dump on the second target"; else
   case $r in "log and metadata only|$tiny: no dump: "*) ;; *) fail "the raw target's record: $r" ;; esac
 fi
 umount "$WORK/look"
+
+# ----------------------------------------------------------------- identity
+# load recorded the raw device's identity; the capture kernel gave that name
+# to another device (here: a size that differs). Nothing is written to it,
+# not even a header; the dump lands on the next target, which says why.
+CASE=identity
+other=$(loopdev other 64M)
+idisk=$(loopdev idisk 400M mkfs)
+printf 'host = rawhost\nkernel_release = 6.1.0\nraw_device = %s size=%s\n' "$other" \
+  "$(($(blockdev --getsize64 "$other") + 4096))" >"$WORK/record"
+capture "target = raw:$other" "target = disk:$idisk:/crash"
+grep -q "capture complete" "$WORK/$CASE.out" || fail "capture did not complete on the second target"
+[ "$(head -c 4096 "$other" | tr -d '\0' | wc -c)" = 0 ] || fail "bytes were written to the device that is not the recorded one"
+mkdir -p "$WORK/look" && mount -o ro "$idisk" "$WORK/look"
+dir=$(ls -d "$WORK"/look/crash/rawhost-* 2>/dev/null | tail -n1 || true)
+if [ -z "$dir" ]; then fail "no dump on the second target"; else
+  r=$(json "$dir/metadata.json" 'd["targets"][0]["result"] + "|" + d["targets"][0]["detail"]')
+  case $r in "failed|$other is not the device load checked (size "*) ;; *) fail "the raw target's record: $r" ;; esac
+fi
+umount "$WORK/look"
+# The same device with its identity as recorded: written.
+printf 'host = rawhost\nkernel_release = 6.1.0\nraw_device = %s size=%s\n' "$other" \
+  "$(blockdev --getsize64 "$other")" >"$WORK/record"
+CASE=identity-same
+capture "target = raw:$other"
+grep -q "capture complete" "$WORK/$CASE.out" || fail "the recorded device was not written: $(tail -n 5 "$WORK/$CASE.out")"
+printf 'host = rawhost\nkernel_release = 6.1.0\n' >"$WORK/record"
 
 # ----------------------------------------------------------------- damaged
 CASE=damaged
