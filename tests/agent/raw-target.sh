@@ -121,7 +121,7 @@ umount "$WORK/look"
 # to another device (here: a size that differs). Nothing is written to it,
 # not even a header; the dump lands on the next target, which says why.
 CASE=identity
-other=$(loopdev other 64M)
+other=$(loopdev other 200M)
 idisk=$(loopdev idisk 400M mkfs)
 printf 'host = rawhost\nkernel_release = 6.1.0\nraw_device = %s size=%s\n' "$other" \
   "$(($(blockdev --getsize64 "$other") + 4096))" >"$WORK/record"
