@@ -62,9 +62,8 @@ RawCaptureResult save_to_raw(const RawCaptureJob& job) {
   // The capture kernel may name its disks in another order: write nothing
   // to a device that is not the one `load` checked.
   if (job.identity) {
-    auto now = targets::read_raw_identity(where);
-    if (!now) return failed(now.error().message);
-    if (std::string differs = targets::raw_identity_mismatch(*job.identity, *now); !differs.empty()) {
+    auto now = targets::raw_identity_of(where, dev->size());
+    if (std::string differs = targets::raw_identity_mismatch(*job.identity, now); !differs.empty()) {
       return failed(where + " is not the device load checked (" + differs + "); nothing written to it");
     }
   } else {

@@ -221,6 +221,16 @@ initramfs::CaptureInitramfsInputs initramfs_inputs(const InitramfsOptions& o, co
   return in;
 }
 
+// The kdumpkit.KEY=VALUE words of `words` parsed as the capture kernel will
+// parse them, on top of `config`; an error starts with `what`.
+Status check_overrides(const config::Config& config, const std::string& words, const char* what) {
+  config::Config effective = config;
+  if (auto s = config::apply_command_line_overrides(effective, words); !s) {
+    return Error{std::string(what) + ": " + s.error().message};
+  }
+  return {};
+}
+
 Status write_archive(const initramfs::CaptureInitramfs& ird, const std::string& path) {
   return replace_file(path, [&](int fd) { return ird.archive.write_to(fd, path); });
 }
@@ -366,14 +376,10 @@ Status load(const LoadOptions& o) {
   }
   // The overrides the configuration and the caller add, checked before
   // anything is built (the whole command line is checked again below).
-  {
-    config::Config effective = checked->config;
-    if (auto s =
-            config::apply_command_line_overrides(effective, checked->config.capture_args + " " + o.append);
-        !s) {
-      return Error{"refusing to arm: bad kdumpkit overrides in capture_args or --append: " +
-                   s.error().message};
-    }
+  if (auto s = check_overrides(checked->config, checked->config.capture_args + " " + o.append,
+                               "refusing to arm: bad kdumpkit overrides in capture_args or --append");
+      !s) {
+    return s;
   }
 
   auto reserved = read_number_file(kCrashSizePath);
@@ -422,12 +428,11 @@ Status load(const LoadOptions& o) {
   // The capture applies kdumpkit.KEY=VALUE words of this line on top of the
   // file (capture_args, --append, or the running kernel's own): a bad one is
   // refused now, not found after a panic.
-  config::Config effective = checked->config;
-  if (auto s = config::apply_command_line_overrides(effective, cmdline); !s) {
-    return Error{
-        "the capture command line has bad kdumpkit overrides (from capture_args, --append or "
-        "/proc/cmdline): " +
-        s.error().message};
+  if (auto s = check_overrides(checked->config, cmdline,
+                               "the capture command line has bad kdumpkit overrides (from capture_args, "
+                               "--append or /proc/cmdline)");
+      !s) {
+    return s;
   }
   KernelLoad k;
   k.kind = ImageKind::kCrash;

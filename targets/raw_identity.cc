@@ -52,11 +52,16 @@ std::string disk_of(const std::string& sysfs_block, const std::string& name) {
 
 Result<config::RawIdentity> read_raw_identity(const std::string& device, const std::string& sysfs_block,
                                               const std::string& dev_dir) {
-  config::RawIdentity id;
-  id.device = device;
   auto dev = RawDevice::open(device, false);
   if (!dev) return dev.error();
-  id.size_bytes = dev->size();
+  return raw_identity_of(device, dev->size(), sysfs_block, dev_dir);
+}
+
+config::RawIdentity raw_identity_of(const std::string& device, uint64_t size_bytes,
+                                    const std::string& sysfs_block, const std::string& dev_dir) {
+  config::RawIdentity id;
+  id.device = device;
+  id.size_bytes = size_bytes;
   char real[PATH_MAX];
   std::string name = ::realpath(device.c_str(), real) ? std::string(real) : device;
   name = name.substr(name.find_last_of('/') + 1);

@@ -16,6 +16,11 @@ Result<config::RawIdentity> read_raw_identity(const std::string& device,
                                               const std::string& sysfs_block = "/sys/class/block",
                                               const std::string& dev_dir = "/dev");
 
+// The same for a device already open, whose size is known.
+config::RawIdentity raw_identity_of(const std::string& device, uint64_t size_bytes,
+                                    const std::string& sysfs_block = "/sys/class/block",
+                                    const std::string& dev_dir = "/dev");
+
 // Empty when `now` is the recorded device; otherwise what differs, for the log.
 std::string raw_identity_mismatch(const config::RawIdentity& recorded, const config::RawIdentity& now);
 
