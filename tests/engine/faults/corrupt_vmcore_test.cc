@@ -177,12 +177,24 @@ TEST_CASE("faults: a truncated vmcore", "[faults][oracle]") {
   // own layout): everything above is missing, including what the kernel
   // allocated high (on this guest: the vmemmap struct pages and some page
   // tables).
+  // The cut lies in the largest PT_LOAD's own bytes, above every other
+  // PT_LOAD that copies part of its RAM (the kernel text's, first in the
+  // file): where KASLR put the kernel must not move the cut to the file's
+  // first megabytes, nor leave RAM above the cut that the text copy still holds.
   uint64_t cut_phys = 0;
   uint64_t cut = 0, ram_end = 0;
   {
     Model m = Model::open(fx->vmcore);
+    const auto big = largest_load(m.core);
     cut_phys = pfn_inside_largest_load(m.core, 0.625, 256, 256) * 4096;
-    cut = file_offset(m.core, cut_phys);
+    for (const auto& s : m.core.layout().loads) {
+      const bool copy_of_big = s.phys_addr != big.phys_addr && s.phys_addr < big.phys_addr + big.file_size &&
+                               s.phys_addr >= big.phys_addr;
+      if (copy_of_big && s.phys_addr + s.file_size > cut_phys)
+        cut_phys = (s.phys_addr + s.file_size + (256 * 4096 - 1)) / (256 * 4096) * (256 * 4096);
+    }
+    REQUIRE(cut_phys + 256 * 4096 <= big.phys_addr + big.file_size);
+    cut = big.file_offset + (cut_phys - big.phys_addr);
     ram_end = m.phys->max_pfn();
   }
   REQUIRE(::truncate(copy.c_str(), static_cast<off_t>(cut)) == 0);
