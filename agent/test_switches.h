@@ -7,6 +7,9 @@
 //   kdumpkit_test.no_space_check=1  the dump is written whatever the free space (ENOSPC test)
 //   kdumpkit_test.clock=N    the clock is set to N (seconds since 1970) before the network comes up
 //   kdumpkit_test.throw_in_target=N  the Nth target (from 1) throws (the per-target boundary)
+// And one read by `load` on the production kernel's /proc/cmdline (cli/cmd_load.cc):
+//   kdumpkit_test.unchecked_append=WORD  WORD is added to the capture command line
+//                                        after load's override checks (qemu/e2e-faults.sh)
 #pragma once
 
 #include <optional>

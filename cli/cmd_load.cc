@@ -1,6 +1,8 @@
 // load, unload, status, initramfs: the production side.
+#include "agent/test_switches.h"
 #include "cli/registry.h"
 #include "loader/load.h"
+#include "util/fd.h"
 
 namespace kdk::cli {
 namespace {
@@ -52,6 +54,11 @@ Subcommand make_load() {
         if (!choice) return usage_error(choice.error());
         g_load.syscall = *choice;
         g_load.state_dir = g_state_dir;
+        // kdumpkit-test only (test_switch is empty in the shipped binary).
+        if (auto running = read_file("/proc/cmdline")) {
+          g_load.unchecked_append_for_test =
+              agent::test_switch(*running, "unchecked_append").value_or("");
+        }
         return report(loader::load(g_load));
       }};
 }

@@ -434,6 +434,11 @@ Status load(const LoadOptions& o) {
       !s) {
     return s;
   }
+  if (!o.unchecked_append_for_test.empty()) {
+    log::warn("test switch kdumpkit_test.unchecked_append: \"%s\" added to the capture command line unchecked",
+              o.unchecked_append_for_test.c_str());
+    cmdline += " " + o.unchecked_append_for_test;
+  }
   KernelLoad k;
   k.kind = ImageKind::kCrash;
   k.kernel = kernel;

@@ -24,6 +24,10 @@ struct LoadOptions {
   std::string prebuilt_initramfs;  // use this file instead of building one
   std::string append;              // added to the derived capture command line
   std::string command_line;        // replaces the derived command line entirely
+  // kdumpkit-test only (cli sets it from kdumpkit_test.unchecked_append=WORD
+  // on /proc/cmdline): one word added after every override check, so that a
+  // QEMU test can hand the capture an override load would refuse.
+  std::string unchecked_append_for_test;
   std::string state_dir = "/var/lib/kdumpkit";
   bool force = false;  // arm despite target problems (each is warned about)
   SyscallChoice syscall = SyscallChoice::kAuto;
