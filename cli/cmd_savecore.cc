@@ -37,6 +37,10 @@ Subcommand make_savecore() {
                 case loader::SavecoreResult::kSaved:
                 case loader::SavecoreResult::kLogOnly:
                 case loader::SavecoreResult::kInterrupted:
+                  if (r.directory.empty()) {  // an interrupted capture that left nothing to save
+                    log::info("%s: nothing saved: %s", r.device.c_str(), r.detail.c_str());
+                    break;
+                  }
                   log::info("%s: saved to %s (%s) in %.1f s", r.device.c_str(), r.directory.c_str(),
                             r.detail.c_str(), r.seconds);
                   std::printf("%s\n", r.directory.c_str());
