@@ -302,7 +302,7 @@ CUTS=(
   "commit|kdumpkit: flattened stream:|0|0.2|s"
   "header|kdumpkit: raw target /dev/vdc:|0|0.3|s"
   "early|kdumpkit: space: |0.05|0.3|stream"
-  "middle|kdumpkit: space: |0.4|0.4|stream"
+  "middle|kdumpkit: space: |0.3|0.35|stream"
   "late|kdumpkit: dump: 100|0|1.5|s"
 )
 
