@@ -247,7 +247,7 @@ scenario_disk-vanishes() {
   if [ -f "$W/vmcore" ]; then
     kdk_check_metadata "$W" || e=1
     kdk_check_dmesg "$W/vmcore" "$W/dmesg.txt" || e=1
-    python3 - "$W/metadata.json" <<'PY' || e=1
+    python3 - "$W/metadata.json" <<'PY' || { kdk_err "metadata.json does not say that the first target failed, and why"; e=1; }
 import json, sys
 m = json.load(open(sys.argv[1]))
 t = m.get("targets", [])
@@ -257,7 +257,6 @@ ok = (len(t) >= 2 and "vanish" in first.get("target", "") and first.get("result"
       and first.get("detail") and t[-1].get("result") == "complete")
 sys.exit(0 if ok else 1)
 PY
-    [ $? -eq 0 ] || kdk_err "metadata.json does not say that the first target failed, and why"
   fi
   # The disk failed while the dump was being written, not after: the first
   # I/O error on it (capture kernel clock) came before the dump's end ("space:"
@@ -437,8 +436,8 @@ PY
       fi
     else
       # An interrupted capture: its kernel log, checked against its digest by savecore.
-      echo "    cut $name ($dev): no vmcore; saved $(ls "$dirs" | tr '\n' ' ')"
-      if ls "$dirs" | grep -q -e -incomplete; then
+      echo "    cut $name ($dev): no vmcore; saved $(cd "$dirs" && echo *)"
+      if compgen -G "$dirs/*-incomplete*" >/dev/null; then
         kdk_err "cut $name: files left incomplete"
         e=1
       fi
