@@ -267,8 +267,12 @@ text = open(sys.argv[1], errors="replace").read().replace("\r", "\n")
 dev = sys.argv[2]
 stamp = lambda l: float(re.match(r"\[ *([0-9.]+)\]", l).group(1))
 lines = text.split("\n")
-i = next(n for n, l in enumerate(lines) if "kdumpkit: saving /proc/vmcore" in l)
-seg = lines[i:next(n for n, l in enumerate(lines) if n > i and "target disk:LABEL=vanish" in l)]
+i = next((n for n, l in enumerate(lines) if "kdumpkit: saving /proc/vmcore" in l), None)
+end = next((n for n, l in enumerate(lines) if i is not None and n > i and "target disk:LABEL=vanish" in l), None)
+if end is None:
+    print("    no failure of the first target on the console")
+    sys.exit(1)
+seg = lines[i:end]
 t_space = stamp(next(l for l in seg if "kdumpkit: space: " in l))
 io = [stamp(l) for l in seg if re.match(r"\[ *[0-9.]+\] .*I/O error.*\b%s\b" % dev, l)]
 done = [l for l in seg if "kdumpkit: dump: 100.0%" in l]
