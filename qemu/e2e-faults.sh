@@ -412,7 +412,7 @@ PY
   QEMU_EXTRA="$extra" APPEND="" boot || e=1
   SECS=$(awk -v a="$total" -v b="$(($(date +%s) - t1))" 'BEGIN { printf "%.0f", a + b }')
   echo "    savecore boot: $(($(date +%s) - t1)) s"
-  console | grep -E 'KDK-GUEST: savecore|kdumpkit: /dev/vd' | sed 's/^/    /' || true
+  console | grep -E 'KDK-GUEST: savecore|kdumpkit: (error: )?/dev/vd' | sed 's/^/    /' || true
   local dev saved dirs n
   for i in "${!devs[@]}"; do
     dev=${devs[$i]%%:*} name=${devs[$i]#*:}
