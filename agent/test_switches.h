@@ -10,6 +10,8 @@
 // And one read by `load` on the production kernel's /proc/cmdline (cli/cmd_load.cc):
 //   kdumpkit_test.unchecked_append=WORD  WORD is added to the capture command line
 //                                        after load's override checks (qemu/e2e-faults.sh)
+// And one read by `load` from its environment (cli/cmd_load.cc):
+//   KDUMPKIT_TEST_WRONG_DIGEST=1  kexec_load gets a wrong kernel digest (qemu/e2e-kexec.sh)
 #pragma once
 
 #include <optional>

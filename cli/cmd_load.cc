@@ -1,4 +1,7 @@
 // load, unload, status, initramfs: the production side.
+#include <cstdlib>
+#include <string_view>
+
 #include "agent/test_switches.h"
 #include "cli/registry.h"
 #include "loader/load.h"
@@ -58,6 +61,10 @@ Subcommand make_load() {
         if (auto running = read_file("/proc/cmdline")) {
           g_load.unchecked_append_for_test =
               agent::test_switch(*running, "unchecked_append").value_or("");
+        }
+        if (agent::test_switches_enabled()) {
+          const char* wrong = std::getenv("KDUMPKIT_TEST_WRONG_DIGEST");
+          g_load.wrong_digest_for_test = wrong && *wrong && std::string_view(wrong) != "0";
         }
         return report(loader::load(g_load));
       }};

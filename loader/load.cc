@@ -445,8 +445,7 @@ Status load(const LoadOptions& o) {
   k.initrd = initramfs_path;
   k.cmdline = cmdline;
   k.choice = o.syscall;
-  const char* test_digest = std::getenv("KDUMPKIT_TEST_WRONG_DIGEST");
-  k.wrong_digest_for_test = test_digest && *test_digest && std::string(test_digest) != "0";
+  k.wrong_digest_for_test = o.wrong_digest_for_test;
   auto used = load_kernel(k);
   if (!used) return used.error();
 

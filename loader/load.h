@@ -28,6 +28,9 @@ struct LoadOptions {
   // on /proc/cmdline): one word added after every override check, so that a
   // QEMU test can hand the capture an override load would refuse.
   std::string unchecked_append_for_test;
+  // kdumpkit-test only (cli sets it from KDUMPKIT_TEST_WRONG_DIGEST=1 in the
+  // environment): kexec_load gets a wrong kernel digest, the purgatory must refuse.
+  bool wrong_digest_for_test = false;
   std::string state_dir = "/var/lib/kdumpkit";
   bool force = false;  // arm despite target problems (each is warned about)
   SyscallChoice syscall = SyscallChoice::kAuto;

@@ -15,7 +15,8 @@
 #                 two CPUs: nr_cpus = auto (the default) gives the capture
 #                 kernel both
 #   wrong-digest  KDUMPKIT_TEST_WRONG_DIGEST=1: the purgatory prints its
-#                 refusal and resets; no second kernel ever starts
+#                 refusal and resets; no second kernel ever starts (BINARY
+#                 must be kdumpkit-test: the shipped kdumpkit ignores it)
 #   headers       OVMF, nokaslr, twice (kexec_file_load, then kexec_load) with
 #                 a busybox capture initramfs that prints the start of
 #                 /proc/vmcore: the PT_LOADs (the ELF core header as the
