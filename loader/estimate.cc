@@ -122,6 +122,9 @@ Estimate estimate_crashkernel(const EstimateInputs& in) {
       {"initramfs unpacked", kib(rd.unpacked_bytes), format("%zu files in tmpfs", rd.files)},
       {"kernel allocations", kKernelAllocKiB, "page tables, slab, stacks, per-CPU areas (measured)"},
   };
+  if (rd.unpack_workspace_bytes) {
+    e.boot.push_back({"unpack workspace", kib(rd.unpack_workspace_bytes), "the kernel's zstd window and buffers"});
+  }
   e.run = {
       {"kernel image", kib(in.kernel.resident_bytes), "code, rodata, data, bss"},
       {"initramfs unpacked", kib(rd.unpacked_bytes), format("%zu files in tmpfs", rd.files)},
