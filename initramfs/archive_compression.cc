@@ -49,12 +49,14 @@ CompressionChoice compression_for_kernel_config(std::string_view text, const std
 
 CompressionChoice choose_archive_compression(const std::string& release, const std::string& modules_dir,
                                              const std::string& boot_dir) {
-  for (const std::string& path : {boot_dir + "/config-" + release, modules_dir + "/build/.config"}) {
+  for (const std::string& path :
+       {boot_dir + "/config-" + release, modules_dir + "/config", modules_dir + "/build/.config"}) {
     if (auto text = read_file(path)) return compression_for_kernel_config(*text, path);
   }
-  return {ArchiveCompression::kNone, format("no kernel configuration (%s/config-%s, %s/build/.config) says "
-                                            "whether the kernel unpacks zstd",
-                                            boot_dir.c_str(), release.c_str(), modules_dir.c_str())};
+  return {ArchiveCompression::kNone,
+          format("no kernel configuration (%s/config-%s, %s/config, %s/build/.config) says whether the kernel "
+                 "unpacks zstd",
+                 boot_dir.c_str(), release.c_str(), modules_dir.c_str(), modules_dir.c_str())};
 }
 
 Status zstd_compress_fd(int in_fd, int out_fd, const std::string& what) {

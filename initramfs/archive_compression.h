@@ -32,7 +32,9 @@ struct CompressionChoice {
 CompressionChoice compression_for_kernel_config(std::string_view config_text, const std::string& source);
 
 // Reads the capture kernel's configuration: <boot_dir>/config-<release>, else
-// <modules_dir>/build/.config. Neither readable: uncompressed, with the reason.
+// <modules_dir>/config (where sid's split kernel packages put it, as
+// Fedora's do), else <modules_dir>/build/.config. None readable:
+// uncompressed, with the reason.
 CompressionChoice choose_archive_compression(const std::string& release, const std::string& modules_dir,
                                              const std::string& boot_dir = "/boot");
 

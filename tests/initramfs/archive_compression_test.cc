@@ -68,7 +68,8 @@ TEST_CASE("archive compression: zstd only when the kernel's configuration has CO
   CHECK(compression_for_kernel_config("", "c").compression == ArchiveCompression::kNone);
 }
 
-TEST_CASE("archive compression: /boot/config-REL first, then the modules' build/.config, else uncompressed",
+TEST_CASE("archive compression: /boot/config-REL first, then the modules' config and build/.config, else "
+          "uncompressed",
           "[initramfs][compression]") {
   testing::TempTree t;
   const std::string boot = t.path + "/boot", modules = t.path + "/lib/modules/6.1.0-9-amd64";
@@ -81,7 +82,13 @@ TEST_CASE("archive compression: /boot/config-REL first, then the modules' build/
   CHECK(build.compression == ArchiveCompression::kZstd);
   CHECK(build.reason == "CONFIG_RD_ZSTD=y in " + modules + "/build/.config");
 
+  t.put("lib/modules/6.1.0-9-amd64/config", "# CONFIG_RD_ZSTD is not set\n");
+  auto modules_config = choose_archive_compression("6.1.0-9-amd64", modules, boot);
+  CHECK(modules_config.compression == ArchiveCompression::kNone);
+  CHECK(modules_config.reason == "CONFIG_RD_ZSTD is not set in " + modules + "/config");
+
   t.put("boot/config-6.1.0-9-amd64", "# CONFIG_RD_ZSTD is not set\n");
+  t.put("lib/modules/6.1.0-9-amd64/config", "CONFIG_RD_ZSTD=y\n");
   auto boot_says_no = choose_archive_compression("6.1.0-9-amd64", modules, boot);
   CHECK(boot_says_no.compression == ArchiveCompression::kNone);
   CHECK(boot_says_no.reason == "CONFIG_RD_ZSTD is not set in " + boot + "/config-6.1.0-9-amd64");
