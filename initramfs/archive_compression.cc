@@ -42,7 +42,8 @@ CompressionChoice compression_for_kernel_config(std::string_view text, const std
     std::string_view line = text.substr(at, end - at);
     at = end + 1;
     if (line == "CONFIG_RD_ZSTD=y") return {ArchiveCompression::kZstd, "CONFIG_RD_ZSTD=y in " + source};
-    if (line == "# CONFIG_RD_ZSTD is not set") return {ArchiveCompression::kNone, "CONFIG_RD_ZSTD is not set in " + source};
+    if (line == "# CONFIG_RD_ZSTD is not set")
+      return {ArchiveCompression::kNone, "CONFIG_RD_ZSTD is not set in " + source};
   }
   return {ArchiveCompression::kNone, source + " has no CONFIG_RD_ZSTD (a kernel before 5.9?)"};
 }
@@ -53,17 +54,19 @@ CompressionChoice choose_archive_compression(const std::string& release, const s
        {boot_dir + "/config-" + release, modules_dir + "/config", modules_dir + "/build/.config"}) {
     if (auto text = read_file(path)) return compression_for_kernel_config(*text, path);
   }
-  return {ArchiveCompression::kNone,
-          format("no kernel configuration (%s/config-%s, %s/config, %s/build/.config) says whether the kernel "
-                 "unpacks zstd",
-                 boot_dir.c_str(), release.c_str(), modules_dir.c_str(), modules_dir.c_str())};
+  return {
+      ArchiveCompression::kNone,
+      format("no kernel configuration (%s/config-%s, %s/config, %s/build/.config) says whether the kernel "
+             "unpacks zstd",
+             boot_dir.c_str(), release.c_str(), modules_dir.c_str(), modules_dir.c_str())};
 }
 
 Status zstd_compress_fd(int in_fd, int out_fd, const std::string& what) {
   std::unique_ptr<ZSTD_CCtx, CCtxFree> cctx(ZSTD_createCCtx());
   if (!cctx) return Error{what + ": zstd: cannot allocate a compression context"};
-  for (auto [param, value] : {std::pair{ZSTD_c_compressionLevel, kZstdLevel},
-                              std::pair{ZSTD_c_windowLog, kZstdWindowLog}, std::pair{ZSTD_c_checksumFlag, 1}}) {
+  for (auto [param, value] :
+       {std::pair{ZSTD_c_compressionLevel, kZstdLevel}, std::pair{ZSTD_c_windowLog, kZstdWindowLog},
+        std::pair{ZSTD_c_checksumFlag, 1}}) {
     if (auto s = zstd_status(ZSTD_CCtx_setParameter(cctx.get(), param, value), what); !s) return s;
   }
   std::vector<char> in(ZSTD_CStreamInSize()), out(ZSTD_CStreamOutSize());
@@ -91,7 +94,8 @@ bool is_zstd(std::string_view b) {
          static_cast<uint8_t>(b[2]) == 0x2f && static_cast<uint8_t>(b[3]) == 0xfd;
 }
 
-Result<std::string> zstd_decompress_archive(std::string_view compressed, uint64_t limit, const std::string& what) {
+Result<std::string> zstd_decompress_archive(std::string_view compressed, uint64_t limit,
+                                            const std::string& what) {
   ZSTD_frameHeader header{};
   size_t rc = ZSTD_getFrameHeader(&header, compressed.data(), compressed.size());
   if (ZSTD_isError(rc) || rc != 0) return Error{what + ": not a complete zstd frame header"};
@@ -110,11 +114,13 @@ Result<std::string> zstd_decompress_archive(std::string_view compressed, uint64_
     size_t left = ZSTD_decompressStream(dctx.get(), &output, &input);
     if (auto s = zstd_status(left, what); !s) return s.error();
     if (output.pos > limit - result.size()) {
-      return Error{format("%s: unpacks to more than %llu bytes", what.c_str(), static_cast<unsigned long long>(limit))};
+      return Error{format("%s: unpacks to more than %llu bytes", what.c_str(),
+                          static_cast<unsigned long long>(limit))};
     }
     result.append(out.data(), output.pos);
     if (left == 0) break;  // the frame is complete; the kernel skips zero padding after it
-    if (input.pos == input.size && output.pos < output.size) return Error{what + ": the zstd frame is truncated"};
+    if (input.pos == input.size && output.pos < output.size)
+      return Error{what + ": the zstd frame is truncated"};
   }
   return result;
 }

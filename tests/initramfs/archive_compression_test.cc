@@ -56,7 +56,8 @@ std::string compressed_archive(const CpioArchive& a, std::string* plain) {
 
 TEST_CASE("archive compression: zstd only when the kernel's configuration has CONFIG_RD_ZSTD=y",
           "[initramfs][compression]") {
-  auto yes = compression_for_kernel_config("CONFIG_RD_GZIP=y\nCONFIG_RD_ZSTD=y\nCONFIG_RD_XZ=y\n", "/boot/config-6.1");
+  auto yes = compression_for_kernel_config("CONFIG_RD_GZIP=y\nCONFIG_RD_ZSTD=y\nCONFIG_RD_XZ=y\n",
+                                           "/boot/config-6.1");
   CHECK(yes.compression == ArchiveCompression::kZstd);
   CHECK(yes.reason == "CONFIG_RD_ZSTD=y in /boot/config-6.1");
   auto no = compression_for_kernel_config("CONFIG_RD_GZIP=y\n# CONFIG_RD_ZSTD is not set\n", "c");
@@ -68,9 +69,10 @@ TEST_CASE("archive compression: zstd only when the kernel's configuration has CO
   CHECK(compression_for_kernel_config("", "c").compression == ArchiveCompression::kNone);
 }
 
-TEST_CASE("archive compression: /boot/config-REL first, then the modules' config and build/.config, else "
-          "uncompressed",
-          "[initramfs][compression]") {
+TEST_CASE(
+    "archive compression: /boot/config-REL first, then the modules' config and build/.config, else "
+    "uncompressed",
+    "[initramfs][compression]") {
   testing::TempTree t;
   const std::string boot = t.path + "/boot", modules = t.path + "/lib/modules/6.1.0-9-amd64";
   auto none = choose_archive_compression("6.1.0-9-amd64", modules, boot);
