@@ -24,11 +24,14 @@
 
 namespace kdk::loader {
 
-// The capture initramfs as it will sit in memory: a cpio newc archive.
+// The capture initramfs as it will sit in memory: a cpio newc archive
+// (summarize_cpio reads it uncompressed; the caller fills in the compressed
+// size and the decompressor's workspace).
 struct CpioSummary {
-  uint64_t archive_bytes = 0;
-  uint64_t unpacked_bytes = 0;  // file data rounded up to pages, as tmpfs holds it
-  uint64_t module_bytes = 0;    // the .ko files (what loading them costs again)
+  uint64_t archive_bytes = 0;           // as the kernel receives it (compressed or not)
+  uint64_t unpack_workspace_bytes = 0;  // the kernel's decompressor while it unpacks (0: uncompressed)
+  uint64_t unpacked_bytes = 0;          // file data rounded up to pages, as tmpfs holds it
+  uint64_t module_bytes = 0;            // the .ko files (what loading them costs again)
   size_t files = 0;
   size_t modules = 0;
   size_t compressed_modules = 0;  // .ko.xz/.ko.zst: counted at 4 times their size when loaded

@@ -54,6 +54,7 @@ Result<std::string> make_stamp(const StampInputs& in) {
   out += "modules = " + sha256_hex(modules->data(), modules->size()) + "\n";
   if (!in.carried_files.empty()) out += "files = " + sha256_hex(files->data(), files->size()) + "\n";
   out += "load_record = " + sha256_hex(in.load_record.data(), in.load_record.size()) + "\n";
+  if (!in.compression.empty()) out += "compression = " + in.compression + "\n";
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Whether the capture initramfs must be rebuilt: a small stamp beside the
 // image records a SHA-256 of each input (kernel release, configuration text,
-// this binary, the module files chosen, the load record). The image is
+// this binary, the module files chosen, the load record) and the archive's
+// compression. The image is
 // rebuilt when any of them differs, and the message says which.
 #pragma once
 
@@ -18,6 +19,7 @@ struct StampInputs {
   std::vector<std::string> module_paths;  // host paths of the module files carried
   std::string load_record;                // serialized
   std::vector<std::string> carried_files;  // CA bundles and credentials carried
+  std::string compression;                 // "zstd" or "uncompressed" (recorded as it is)
 };
 
 // "kernel_release = <sha256>\nconfig = ...\nbinary = ...\nmodules = ...\nload_record = ...\n"

@@ -1,6 +1,7 @@
 #include "loader/load.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 
 #include "config/config.h"
 #include "config/key_value.h"
+#include "initramfs/archive_compression.h"
 #include "initramfs/capture_initramfs.h"
 #include "loader/boot_cpu.h"
 #include "loader/bzimage.h"
@@ -231,12 +233,35 @@ Status check_overrides(const config::Config& config, const std::string& words, c
   return {};
 }
 
-Status write_archive(const initramfs::CaptureInitramfs& ird, const std::string& path) {
-  return replace_file(path, [&](int fd) { return ird.archive.write_to(fd, path); });
+// The capture kernel's ability to unpack zstd decides the archive's form.
+initramfs::CompressionChoice compression_for(const initramfs::CaptureInitramfsInputs& in) {
+  return initramfs::choose_archive_compression(in.kernel_release, in.modules_dir);
+}
+
+// A compressed archive is written whole to memory first (a few MiB), then
+// compressed into the file as one zstd frame.
+Status write_archive(const initramfs::CaptureInitramfs& ird, const std::string& path,
+                     const initramfs::CompressionChoice& choice) {
+  if (choice.compression == initramfs::ArchiveCompression::kNone) {
+    return replace_file(path, [&](int fd) { return ird.archive.write_to(fd, path); });
+  }
+  int raw = ::memfd_create("kdumpkit-initramfs", MFD_CLOEXEC);
+  if (raw < 0) return Error::from_errno(errno, "memfd_create for " + path);
+  UniqueFd cpio(raw);
+  if (auto s = ird.archive.write_to(cpio.get(), path); !s) return s;
+  if (::lseek(cpio.get(), 0, SEEK_SET) != 0) return Error::from_errno(errno, "lseek in the archive of " + path);
+  return replace_file(path, [&](int fd) { return initramfs::zstd_compress_fd(cpio.get(), fd, path); });
+}
+
+std::string describe_size(const std::string& path, const initramfs::CompressionChoice& choice) {
+  struct stat st {};
+  ::stat(path.c_str(), &st);
+  return format("%lld KiB, %s (%s)", static_cast<long long>(st.st_size / 1024),
+                initramfs::name_of(choice.compression), choice.reason.c_str());
 }
 
 Result<std::string> stamp_of(const initramfs::CaptureInitramfsInputs& in,
-                             const initramfs::CaptureInitramfs& ird) {
+                             const initramfs::CaptureInitramfs& ird, const initramfs::CompressionChoice& choice) {
   StampInputs s;
   s.kernel_release = in.kernel_release;
   s.config_text = in.config_text;
@@ -244,6 +269,7 @@ Result<std::string> stamp_of(const initramfs::CaptureInitramfsInputs& in,
   for (const auto& m : ird.record.modules) s.module_paths.push_back(in.modules_dir + "/" + m);
   s.load_record = ird.record.serialize();
   s.carried_files = in.carried_files;
+  s.compression = initramfs::name_of(choice.compression);
   return make_stamp(s);
 }
 
@@ -251,7 +277,8 @@ Result<std::string> stamp_of(const initramfs::CaptureInitramfsInputs& in,
 Status ensure_initramfs(const initramfs::CaptureInitramfsInputs& in, const std::string& path) {
   auto ird = initramfs::build_capture_initramfs(in);
   if (!ird) return ird.error();
-  auto stamp = stamp_of(in, *ird);
+  const initramfs::CompressionChoice choice = compression_for(in);
+  auto stamp = stamp_of(in, *ird, choice);
   if (!stamp) return stamp.error();
   const std::string stamp_path = path + ".stamp";
   std::vector<std::string> changed = {"no image"};
@@ -267,16 +294,14 @@ Status ensure_initramfs(const initramfs::CaptureInitramfsInputs& in, const std::
   for (const auto& c : changed) what += (what.empty() ? "" : ", ") + c;
   log::info("rebuilding: %s", what.c_str());
   ::unlink(stamp_path.c_str());
-  if (auto s = write_archive(*ird, path); !s) return s;
+  if (auto s = write_archive(*ird, path, choice); !s) return s;
   if (auto s = replace_file(stamp_path,
                             [&](int fd) { return write_all(fd, stamp->data(), stamp->size(), stamp_path); });
       !s) {
     return s;
   }
-  struct stat st {};
-  ::stat(path.c_str(), &st);
-  log::info("capture initramfs %s: %lld KiB, %zu modules", path.c_str(),
-            static_cast<long long>(st.st_size / 1024), ird->record.modules.size());
+  log::info("capture initramfs %s: %s, %zu modules", path.c_str(), describe_size(path, choice).c_str(),
+            ird->record.modules.size());
   return {};
 }
 
@@ -304,9 +329,20 @@ Result<EstimateInputs> estimate_inputs(const Checked& checked, const std::string
   }
   auto archive = read_file(initramfs);
   if (!archive) return archive.error();
-  auto rd = summarize_cpio(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(archive->data()), archive->size()));
+  std::string cpio;
+  const bool compressed = initramfs::is_zstd(*archive);
+  if (compressed) {
+    auto unpacked = initramfs::zstd_decompress_archive(*archive, uint64_t{4} << 30, initramfs);
+    if (!unpacked) return unpacked.error();
+    cpio = std::move(*unpacked);
+  }
+  const std::string& plain = compressed ? cpio : *archive;
+  auto rd = summarize_cpio(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(plain.data()), plain.size()));
   if (!rd) return rd.error().within(initramfs);
+  if (compressed) {
+    rd->archive_bytes = archive->size();
+    rd->unpack_workspace_bytes = initramfs::kZstdUnpackWorkspaceBytes;
+  }
   in.initramfs = *rd;
   in.initramfs_source = initramfs;
   in.capture_rss_kib = checked.capture_rss_kib;
@@ -355,10 +391,13 @@ Status build_initramfs_file(const InitramfsOptions& o) {
   if (!checked->problems.empty()) {
     return Error{"refusing to continue, a target is not usable:" + bullet_list(checked->problems)};
   }
-  auto ird = initramfs::build_capture_initramfs(initramfs_inputs(o, *checked));
+  const initramfs::CaptureInitramfsInputs in = initramfs_inputs(o, *checked);
+  auto ird = initramfs::build_capture_initramfs(in);
   if (!ird) return ird.error();
-  if (auto s = write_archive(*ird, o.output); !s) return s;
-  log::info("wrote %s (%zu modules)", o.output.c_str(), ird->record.modules.size());
+  const initramfs::CompressionChoice choice = compression_for(in);
+  if (auto s = write_archive(*ird, o.output, choice); !s) return s;
+  log::info("wrote %s: %s, %zu modules", o.output.c_str(), describe_size(o.output, choice).c_str(),
+            ird->record.modules.size());
   return {};
 }
 
@@ -479,12 +518,13 @@ Status estimate(const EstimateOptions& o) {
     if (fd < 0) return Error::from_errno(errno, "mkstemp /tmp");
     ::close(fd);
     temp = initramfs = tmpl;
-    auto ird = initramfs::build_capture_initramfs(initramfs_inputs(o.initramfs, *checked));
+    const initramfs::CaptureInitramfsInputs rd_in = initramfs_inputs(o.initramfs, *checked);
+    auto ird = initramfs::build_capture_initramfs(rd_in);
     if (!ird) {
       ::unlink(temp.c_str());
       return ird.error();
     }
-    if (auto s = write_archive(*ird, temp); !s) {
+    if (auto s = write_archive(*ird, temp, compression_for(rd_in)); !s) {
       ::unlink(temp.c_str());
       return s;
     }

@@ -13,6 +13,10 @@
 #   KDK_BENCH_REPORT=0       skip the cycles at 256M (bisect only)
 #   KDK_BENCH_LOAD_ARGS      more `kdumpkit load` arguments in the guest
 #                            (e.g. "--append nr_cpus=2"; with KDUMPKIT_QEMU_SMP=2)
+#   KDK_BENCH_CAPTURE_ARGS   words for the capture kernel's command line, as
+#                            the configuration's capture_args (several words,
+#                            unlike --append in KDK_BENCH_LOAD_ARGS, which the
+#                            guest splits on white space)
 #   KDK_BENCH_ESTIMATE=1     the guest prints `kdumpkit estimate` once armed;
 #                            the recommendation is shown next to the result
 set -uo pipefail
@@ -62,6 +66,10 @@ KDK_CYCLE_OVERLAY=$KDUMPKIT_WORK/overlay
 export KDK_CYCLE_OVERLAY
 mkdir -p "$KDK_CYCLE_OVERLAY/etc/kdk"
 [ -z "${KDK_BENCH_LOAD_ARGS:-}" ] || echo "$KDK_BENCH_LOAD_ARGS" >"$KDK_CYCLE_OVERLAY/etc/kdk/load-args"
+if [ -n "${KDK_BENCH_CAPTURE_ARGS:-}" ]; then
+  printf 'target = disk:LABEL=%s:%s\ncapture_args = %s\n' "$KDK_TARGET_LABEL" "$KDK_TARGET_DIR" \
+    "$KDK_BENCH_CAPTURE_ARGS" >"$KDK_CYCLE_OVERLAY/etc/kdumpkit.conf"
+fi
 if [ "${KDK_BENCH_ESTIMATE:-0}" = 1 ]; then
   printf '#!/bin/sh\nkdumpkit estimate\n' >"$KDK_CYCLE_OVERLAY/etc/kdk/before-crash"
   chmod 0755 "$KDK_CYCLE_OVERLAY/etc/kdk/before-crash"

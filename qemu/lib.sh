@@ -345,6 +345,15 @@ kdk_fill_first_initramfs() {
   for a in $("$KDK_BUSYBOX" --list-full); do
     [ -e "$st/$a" ] || [ -L "$st/$a" ] || ln -s /bin/busybox "$st/$a" || return 1
   done
+  # The kernel's configuration where the package installs it (boot/ until
+  # 2025, the modules directory in sid's split packages): `load` reads
+  # CONFIG_RD_ZSTD there to compress the capture initramfs.
+  if [ -f "$KDK_GUEST_ROOT/boot/config-$KDK_KREL" ]; then
+    cp "$KDK_GUEST_ROOT/boot/config-$KDK_KREL" "$st/boot/" || return 1
+  fi
+  if [ -f "$KDK_GUEST_ROOT/$moddir/config" ]; then
+    cp "$KDK_GUEST_ROOT/$moddir/config" "$st/$moddir/" || return 1
+  fi
   install -m 0755 "$binary" "$st/usr/sbin/kdumpkit" &&
     cp "$KDK_VMLINUZ" "$st/boot/vmlinuz-$KDK_KREL" &&
     cp "$KDK_GUEST_ROOT/$moddir"/modules.* "$st/$moddir"/ || return 1

@@ -111,6 +111,15 @@ TEST_CASE("the estimate: the larger peak, struct page on top, CPUs beyond the fi
   CHECK(estimate_crashkernel(in).run_kib == one.run_kib + (64 << 10));
   in.ram_bytes = 0;
 
+  // A compressed archive: the kernel's decompressor workspace while it unpacks.
+  in.initramfs.archive_bytes = 3 << 20;
+  in.initramfs.unpack_workspace_bytes = 640 << 10;
+  Estimate zstd = estimate_crashkernel(in);
+  CHECK(zstd.boot_kib == one.boot_kib - 6 * 1024 + 640);
+  CHECK(zstd.boot.back().what == "unpack workspace");
+  in.initramfs.archive_bytes = 9 << 20;
+  in.initramfs.unpack_workspace_bytes = 0;
+
   in.nr_cpus = 3;
   Estimate three = estimate_crashkernel(in);
   CHECK(three.boot_kib == one.boot_kib + 2 * kPerCpuKernelKiB);

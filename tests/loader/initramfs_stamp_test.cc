@@ -51,6 +51,14 @@ TEST_CASE("the initramfs stamp names each input that changed", "[loader]") {
     in.module_paths.clear();
     CHECK(stamp_changes(*base, *make_stamp(in)) == std::vector<std::string>{"modules"});
   }
+  SECTION("the archive's compression (the kernel's configuration changed)") {
+    in.compression = "zstd";
+    auto zstd = make_stamp(in);
+    REQUIRE(zstd.ok());
+    CHECK(stamp_changes(*base, *zstd) == std::vector<std::string>{"compression"});
+    in.compression = "uncompressed";
+    CHECK(stamp_changes(*zstd, *make_stamp(in)) == std::vector<std::string>{"compression"});
+  }
   SECTION("a missing module file is an error naming it") {
     in.module_paths.push_back(dir + "/gone.ko");
     auto s = make_stamp(in);
