@@ -259,7 +259,13 @@ void PageClassifier::walk_chunk(uint64_t from, uint64_t to, uint64_t chunk_end, 
       // A buddy page of an order the kernel cannot have: garbage where a
       // struct page should be. Kept (as makedumpfile does), and recorded.
       if (bad_end != 0) flush_bad();
-      note_damage(pfn, pfn + 1, "implausible struct page (free page of an impossible order): kept", out);
+      note_damage(pfn, pfn + 1,
+                  "implausible struct page (free page of an impossible or misaligned order): kept", out);
+    }
+    if (d.cls == PageClass::kBadTail) {
+      if (bad_end != 0) flush_bad();
+      note_damage(pfn, pfn + 1, "implausible struct page (compound_head is no struct page address): kept",
+                  out);
     }
     if (!d.excluded()) {
       ++pfn;

@@ -1,10 +1,15 @@
 #include "engine/classify/page_rules.h"
 
+#include <algorithm>
+
 namespace kdk::classify {
 
 namespace {
 
-constexpr uint64_t kPageMappingAnon = 1;  // low bit of page->mapping: anon_vma, not address_space
+constexpr uint64_t kPageMappingAnon = 1;
+// Kernel virtual addresses on 64-bit architectures have their top byte set.
+constexpr uint64_t kKernelHalf =
+    0xff00000000000000ULL;  // low bit of page->mapping: anon_vma, not address_space
 // Linux 6.6+ mark hugetlb folios without a destructor id; makedumpfile uses
 // an impossible destructor value for "hugetlb" in that case.
 constexpr uint64_t kIsHugetlb = ~0ULL;
@@ -23,6 +28,8 @@ const char* page_class_name(PageClass c) {
       return "tail";
     case PageClass::kBadFreeOrder:
       return "bad-free-order";
+    case PageClass::kBadTail:
+      return "bad-tail";
     case PageClass::kFree:
       return "free";
     case PageClass::kCache:
@@ -126,13 +133,19 @@ PageDecision PageRules::decide(uint64_t pfn, const uint8_t* page, const uint8_t*
   d.pages = 1ULL << order;
 
   if (f.compound_head & 1) {
-    d.cls = PageClass::kTail;
+    // A tail points at its head's struct page: a kernel address, aligned
+    // as every struct page in the (page-aligned) vmemmap is. Anything else
+    // is garbage where a struct page should be.
+    const uint64_t head = f.compound_head - 1;
+    const uint64_t align = std::min<uint64_t>(l_.size & (0 - static_cast<uint64_t>(l_.size)), 4096);
+    d.cls = head >= kKernelHalf && (head & (align - 1)) == 0 ? PageClass::kTail : PageClass::kBadTail;
     d.pages = 1;
     return d;
   }
   if ((level_ & kExcludeFree) && is_buddy(f.flags, f.mapcount)) {
     uint64_t max_orders = l_.free_area_length.value_or(kDefaultFreeAreaLength);
-    if (f.private_ >= max_orders || f.private_ >= 64) {
+    // Buddy blocks are naturally aligned: a misaligned one is garbage.
+    if (f.private_ >= max_orders || f.private_ >= 64 || (pfn & ((1ULL << f.private_) - 1)) != 0) {
       d.cls = PageClass::kBadFreeOrder;
       d.pages = 1;
       return d;

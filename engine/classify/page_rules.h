@@ -23,7 +23,8 @@ inline constexpr int kMaxDumpLevel = 31;
 enum class PageClass : uint8_t {
   kKeep,          // dumped (as far as struct page tells)
   kTail,          // a compound tail: decided by its head, not by itself
-  kBadFreeOrder,  // a buddy page whose order is out of range: kept, nothing else tried
+  kBadFreeOrder,  // a buddy page whose order is out of range or misaligned: kept, nothing else tried
+  kBadTail,       // a tail whose compound_head is no struct page address: kept
   kFree,
   kCache,
   kCachePrivate,

@@ -25,6 +25,11 @@ struct Ring {
   // so more than the ring holds means the descriptors are inconsistent. This
   // bounds the output, whatever the descriptors say.
   uint64_t bytes_used = 0;
+  // The newest id, and how many older descriptors in the range did not
+  // carry their own id: a quiet ring has none (only the head's can be
+  // caught half reserved), so these are overwritten or garbage.
+  uint64_t head = 0;
+  uint64_t foreign = 0;
   std::vector<uint8_t> desc, info;
   std::string text;
 };
@@ -41,7 +46,10 @@ Step read_record(Ring& r, uint64_t id, KernelLog& log) {
     return Step::kStop;
   }
   uint64_t state_var = field_value(r.desc, l.state_var);
-  if ((state_var & r.id_mask) != id) return Step::kNext;  // reused for a newer record, or never written
+  if ((state_var & r.id_mask) != id) {  // reused for a newer record, or never written
+    if (id != r.head) ++r.foreign;
+    return Step::kNext;
+  }
   unsigned state = static_cast<unsigned>(state_var >> r.id_bits) & 3;
   if (state != kCommitted && state != kFinalized) return Step::kNext;
 
@@ -67,7 +75,25 @@ Step read_record(Ring& r, uint64_t id, KernelLog& log) {
                              (ull)(begin - l.word), (ull)next));
     text_len = 0;
   } else if (next - begin < text_len) {
-    text_len = next - begin;  // the kernel truncated the text
+    // The kernel's own reader takes such a record for data-less; its
+    // bytes are printed here, as far as the block goes.
+    log.note_damage(format("record %llu: text_len %llu is longer than its %llu-byte block", (ull)id,
+                           (ull)text_len, (ull)(next - begin)));
+    text_len = next - begin;
+  }
+  // Every block begins with the id of the descriptor that owns it.
+  uint64_t block_id = id;
+  if (next < begin) {
+    // (no room for one: recorded above)
+  } else if (auto s = r.mem.read(r.data + begin - l.word, &block_id, l.word); !s) {
+    log.note_damage(format("record %llu: text block at 0x%llx unreadable: %s", (ull)id,
+                           (ull)(r.data + begin - l.word), s.error().message.c_str()));
+    return Step::kStop;
+  }
+  if ((block_id & r.id_mask) != id) {
+    log.note_damage(format("record %llu: its text block at ring offset %llu belongs to id %llu; skipped",
+                           (ull)id, (ull)(begin - l.word), (ull)(block_id & r.id_mask)));
+    return Step::kNext;
   }
 
   r.bytes_used += l.word + text_len;
@@ -131,9 +157,16 @@ Status read_printk_ringbuffer(kernel::KernelMemory& mem, const RingbufferLayout&
     tail = (head - (r.count - 1)) & r.id_mask;
   }
   // From tail to head inclusive: at most `count` descriptors.
+  r.head = head;
   for (uint64_t id = tail;; id = (id + 1) & r.id_mask) {
     if (read_record(r, id, log) == Step::kStop) break;
     if (id == head) break;
+  }
+  if (r.foreign != 0) {
+    log.note_damage(
+        format("%llu descriptors between tail_id %llu and head_id %llu do not carry their id "
+               "(overwritten); their records are lost",
+               (ull)r.foreign, (ull)tail, (ull)head));
   }
   return {};
 }

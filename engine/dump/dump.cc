@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -57,8 +58,29 @@ Result<std::unique_ptr<PageFilter>> make_dump_filter(const vmcore::VmcoreFile& c
     // truncated file) is usually why the kernel could not be understood.
     for (const auto& p : core.problems()) why = p + "; " + why;
     log::warn("%s; keeping every RAM page", why.c_str());
-    Damage d{0, in.max_mapnr, why + "; every RAM page kept"};
-    return std::unique_ptr<PageFilter>(new LayoutPageFilter(in.phdrs, in.page_size, in.max_mapnr, {d}));
+    // Without the kernel's memory map, nothing bounds what the headers
+    // claim but their data: past the last byte any PT_LOAD has (or had,
+    // in a truncated file) there is nothing to dump, and a claim of 2^46
+    // bytes would cost gigabytes of bitmaps.
+    uint64_t data_end = 0;
+    for (const auto& seg : core.layout().loads) {
+      if (seg.mem_size == 0) continue;
+      const uint64_t data = std::min(seg.mem_size, seg.file_size + seg.missing_bytes);
+      data_end = std::max(data_end, (seg.phys_addr + data + in.page_size - 1) / in.page_size);
+    }
+    std::vector<Damage> damage{{0, in.max_mapnr, why + "; every RAM page kept"}};
+    uint64_t max_pfn = in.max_mapnr;
+    if (data_end < max_pfn) {
+      damage.push_back(
+          {data_end, max_pfn,
+           format("implausible PT_LOAD: no data past pfn 0x%llx, the headers claim memory to pfn "
+                  "0x%llx; the dump ends at the data",
+                  static_cast<unsigned long long>(data_end), static_cast<unsigned long long>(max_pfn))});
+      log::warn("%s", damage.back().what.c_str());
+      max_pfn = data_end;
+    }
+    return std::unique_ptr<PageFilter>(
+        new LayoutPageFilter(in.phdrs, in.page_size, max_pfn, std::move(damage)));
   };
   auto phys = vmcore::PhysicalMemory::create(core, in.page_size);
   if (!phys) return keep_all("physical memory: " + phys.error().message);

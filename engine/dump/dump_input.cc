@@ -29,6 +29,28 @@ void fill_utsname(const vmcore::VmcoreFile& core, UtsName& uts) {
   if (core.layout().machine == kEmX86_64) copy_field(uts.machine, "x86_64");
 }
 
+// The keys VmcoreFile found contradicted or impossible are unknown to this
+// dump; readers of the output (libkdumpfile, crash) would still take them
+// at face value (PAGESIZE=0 crashes libkdumpfile). Their lines in the
+// output's copy of VMCOREINFO begin with '#' instead: same size, the value
+// still there for a person, no longer a key for a tool.
+void mark_forgotten_keys(const vmcore::VmcoreInfo& info, DumpInput& in) {
+  if (info.forgotten().empty() || in.vmcoreinfo_size == 0) return;
+  char* text = reinterpret_cast<char*>(in.notes.data() + in.vmcoreinfo_offset);
+  const size_t size = static_cast<size_t>(in.vmcoreinfo_size);
+  for (size_t at = 0; at < size;) {
+    size_t end = at;
+    while (end < size && text[end] != '\n' && text[end] != '\0') ++end;
+    std::string_view line(text + at, end - at);
+    for (const auto& key : info.forgotten()) {
+      if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == '=')
+        text[at] = '#';
+    }
+    if (end < size && text[end] == '\0') break;
+    at = end + 1;
+  }
+}
+
 class VmcorePageReader final : public PageReader {
  public:
   VmcorePageReader(vmcore::PhysicalMemory mem, DamageLog* damage) : mem_(std::move(mem)), damage_(damage) {}
@@ -131,6 +153,7 @@ Result<DumpInput> dump_input_from_vmcore(const vmcore::VmcoreFile& core, PageSou
   in.notes = core.notes_blob();
   in.vmcoreinfo_offset = core.vmcoreinfo_offset();
   in.vmcoreinfo_size = core.vmcoreinfo_size();
+  mark_forgotten_keys(core.info(), in);
 
   // The header and program headers as VmcoreFile read them (the one ELF
   // parse), copied for ELF output.

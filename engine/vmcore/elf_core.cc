@@ -72,21 +72,17 @@ Status parse_program_headers(ElfCoreLayout& l, std::span<const uint8_t> ph, uint
     uint64_t filesz = h.filesz;
     if (type != kPtLoad && type != kPtNote) continue;
     uint64_t missing = 0;
-    if (type == kPtLoad && (offset > file_size || filesz > file_size - offset)) {
-      // Truncated: keep what is there (the caller records the rest as missing).
+    if (offset > file_size || filesz > file_size - offset) {
+      // Truncated, or a wild offset or size: keep what is there (the
+      // caller records the rest as missing).
       uint64_t present = offset > file_size ? 0 : file_size - offset;
       missing = filesz - present;
       filesz = present;
     }
-    if (type == kPtNote && (offset > file_size || filesz > file_size - offset)) {
-      return Error{format("program header %u: bytes 0x%llx+0x%llx lie outside the file (%llu bytes)", i,
-                          static_cast<unsigned long long>(offset), static_cast<unsigned long long>(filesz),
-                          static_cast<unsigned long long>(file_size))};
-    }
     if (type == kPtLoad) {
       l.loads.push_back(LoadSegment{paddr, vaddr, offset, filesz, memsz, missing});
     } else {
-      l.notes.push_back(NoteSegment{offset, filesz});
+      l.notes.push_back(NoteSegment{offset, filesz, missing});
     }
   }
   return {};

@@ -27,7 +27,8 @@ struct LoadSegment {
 
 struct NoteSegment {
   uint64_t file_offset = 0;
-  uint64_t size = 0;
+  uint64_t size = 0;           // bytes inside the file (clamped)
+  uint64_t missing_bytes = 0;  // of p_filesz past the end of the file
 };
 
 // A program header as the file has it (any type, values unchecked): what
@@ -62,11 +63,12 @@ inline constexpr size_t kProgramHeaderSize = 56;
 Result<ElfCoreLayout> parse_elf_header(std::span<const uint8_t> ehdr, uint64_t file_size);
 
 // Fills layout.headers, layout.loads and layout.notes from the program header table
-// (`phdrs` = phnum * 56 bytes read at phoff). Notes must lie inside the file.
+// (`phdrs` = phnum * 56 bytes read at phoff).
 // A PT_LOAD running past the end of the file (a truncated vmcore: a full
 // disk, a copy cut short) keeps the bytes that are there: its file_size is
 // clamped and missing_bytes says how much is gone, so that the dump can
-// still be delivered with those pages recorded as missing.
+// still be delivered with those pages recorded as missing. A PT_NOTE is
+// clamped the same way (its notes past the end are lost, those before kept).
 Status parse_program_headers(ElfCoreLayout& layout, std::span<const uint8_t> phdrs, uint64_t file_size);
 
 struct Note {

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "util/format.h"
+#include "util/text.h"
 
 namespace kdk::vmcore {
 
@@ -103,6 +104,43 @@ void VmcoreFile::parse_vmcoreinfo() {
   if (vmcoreinfo_size_ == 0) return;
   info_ = VmcoreInfo::parse(
       std::string_view(reinterpret_cast<const char*>(notes_.data()) + vmcoreinfo_offset_, vmcoreinfo_size_));
+  for (const auto& c : info_.contradictions()) problems_.push_back(c);
+  forget_implausible_keys();
+  if (info_.size() != 0 && !info_.get("OSRELEASE"))
+    problems_.push_back("VMCOREINFO has no OSRELEASE: the kernel's version is unknown");
+}
+
+void VmcoreFile::forget_implausible_keys() {
+  // Values no kernel has, for keys whose consumers would otherwise take
+  // them at face value: unknown, as if absent (their rules then keep pages).
+  auto in_range = [](const std::optional<uint64_t>& v, uint64_t lo, uint64_t hi) {
+    return v && *v >= lo && *v <= hi;
+  };
+  std::vector<std::pair<std::string, std::string>> bad;  // key, why
+  if (info_.get("PAGESIZE")) {
+    auto v = info_.number("PAGESIZE");
+    if (!in_range(v, 4096, 256 << 10) || (*v & (*v - 1)) != 0)
+      bad.push_back({"PAGESIZE", "a power of two from 4 KiB to 256 KiB"});
+  }
+  if (info_.get("LENGTH(zone.free_area)") && !in_range(info_.number("LENGTH(zone.free_area)"), 1, 64))
+    bad.push_back({"LENGTH(zone.free_area)", "1 to 64 orders"});
+  // x86-64's text mapping is at most 1 GiB (KASLR's KERNEL_IMAGE_SIZE).
+  if (info_.get("NUMBER(KERNEL_IMAGE_SIZE)") &&
+      !in_range(info_.number("NUMBER(KERNEL_IMAGE_SIZE)"), 1, 1ULL << 30))
+    bad.push_back({"NUMBER(KERNEL_IMAGE_SIZE)", "at most 1 GiB"});
+  for (const auto& line : lines(info_.text())) {
+    // Page flag numbers (NUMBER(PG_lru)=5, ...): bits of a 64-bit word.
+    if (line.rfind("NUMBER(PG_", 0) != 0) continue;
+    std::string key(line.substr(0, line.find('=')));
+    if (key.find("_mask)") != std::string::npos || !info_.get(key)) continue;
+    auto v = info_.signed_number(key);
+    if (!v || *v < 0 || *v > 63) bad.push_back({key, "a bit number from 0 to 63"});
+  }
+  for (const auto& [key, why] : bad) {
+    problems_.push_back("VMCOREINFO " + key + "=" + info_.get(key).value_or("") +
+                        " is no value a kernel has (" + why + "): treated as unknown");
+    info_.forget(key);
+  }
 }
 
 Status VmcoreFile::open_elf() {
@@ -126,10 +164,25 @@ Status VmcoreFile::open_elf() {
   }
   if (auto s = parse_program_headers(v.layout_, phdrs, v.size_); !s) return s.error().within(path);
 
+  // A PT_NOTE cut short by the end of the file keeps what is there; one
+  // that would take the notes past kMaxNotesBytes (a wild p_filesz) is
+  // dropped. Both are recorded; the PT_LOADs are still read.
+  std::vector<NoteSegment> kept;
   for (const auto& seg : v.layout_.notes) {
-    if (v.notes_.size() + seg.size > kMaxNotesBytes) {
-      return Error{format("%s: PT_NOTE segments exceed %llu bytes", path.c_str(),
-                          static_cast<unsigned long long>(kMaxNotesBytes))};
+    const auto where =
+        format("PT_NOTE at file offset 0x%llx", static_cast<unsigned long long>(seg.file_offset));
+    if (seg.missing_bytes != 0) {
+      v.problems_.push_back(
+          format("%s: %llu of its bytes lie past the end of the file (%llu bytes); the notes "
+                 "there are lost",
+                 where.c_str(), static_cast<unsigned long long>(seg.missing_bytes),
+                 static_cast<unsigned long long>(v.size_)));
+    }
+    if (seg.size > kMaxNotesBytes - v.notes_.size()) {
+      v.problems_.push_back(format("%s: %llu bytes would take the notes past %llu bytes; ignored",
+                                   where.c_str(), static_cast<unsigned long long>(seg.size),
+                                   static_cast<unsigned long long>(kMaxNotesBytes)));
+      continue;
     }
     size_t at = v.notes_.size();
     v.notes_.resize(at + seg.size);
@@ -138,7 +191,9 @@ Status VmcoreFile::open_elf() {
         !s) {
       return s.error();
     }
+    kept.push_back(seg);
   }
+  v.layout_.notes = std::move(kept);
   // Each segment is walked on its own: padding ends one segment, not all.
   // A crashed kernel's notes can be damaged: a bad note ends its segment's
   // walk (the notes before it are kept) and the dump goes on with what is
@@ -204,11 +259,12 @@ void VmcoreFile::clip_implausible_loads() {
     }
     if (end == claimed_end) continue;
     seg.mem_size = end - seg.phys_addr;
-    problems_.push_back(format("implausible PT_LOAD: physical 0x%llx + 0x%llx bytes has no file data past "
-                               "0x%llx and runs into another PT_LOAD; clipped at 0x%llx",
-                               static_cast<unsigned long long>(seg.phys_addr),
-                               static_cast<unsigned long long>(claimed_end - seg.phys_addr),
-                               static_cast<unsigned long long>(data_end), static_cast<unsigned long long>(end)));
+    problems_.push_back(
+        format("implausible PT_LOAD: physical 0x%llx + 0x%llx bytes has no file data past "
+               "0x%llx and runs into another PT_LOAD; clipped at 0x%llx",
+               static_cast<unsigned long long>(seg.phys_addr),
+               static_cast<unsigned long long>(claimed_end - seg.phys_addr),
+               static_cast<unsigned long long>(data_end), static_cast<unsigned long long>(end)));
   }
   // The program headers (copied into ELF output) say what the loads now say.
   size_t k = 0;

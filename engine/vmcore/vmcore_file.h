@@ -52,7 +52,10 @@ class VmcoreFile {
   // first VMCOREINFO note (when none was placed yet). A damaged note ends
   // the walk and is recorded with `where`.
   void walk_segment_notes(size_t at, uint64_t size, const std::string& where);
+  // Parses VMCOREINFO; contradicted and implausible keys are left out and
+  // recorded in problems().
   void parse_vmcoreinfo();
+  void forget_implausible_keys();
   // PT_LOADs that reach past what the machine can address (VMCOREINFO's
   // MAX_PHYSMEM_BITS, else 52 bits) are corruption: clipped to that limit,
   // or dropped when they start past it, and recorded in problems().

@@ -1,5 +1,7 @@
 #include "engine/vmcore/vmcoreinfo.h"
 
+#include <map>
+
 #include "util/text.h"
 
 namespace kdk::vmcore {
@@ -10,10 +12,19 @@ VmcoreInfo VmcoreInfo::parse(std::string_view text) {
   size_t nul = text.find('\0');
   if (nul != std::string_view::npos) text = text.substr(0, nul);
   info.text_ = std::string(text);
+  std::map<std::string, std::string> contradicted;
   for (std::string_view line : lines(text)) {
     size_t eq = line.find('=');
     if (eq == std::string_view::npos || eq == 0) continue;
-    info.values_.emplace(std::string(line.substr(0, eq)), std::string(line.substr(eq + 1)));
+    std::string key(line.substr(0, eq)), value(line.substr(eq + 1));
+    auto [it, fresh] = info.values_.emplace(key, value);
+    if (!fresh && it->second != value && !contradicted.count(key))
+      contradicted.emplace(key, it->second + ", then " + value);
+  }
+  for (const auto& [key, values] : contradicted) {
+    info.values_.erase(key);
+    info.forgotten_.push_back(key);
+    info.contradictions_.push_back("VMCOREINFO gives " + key + " twice (" + values + "): treated as unknown");
   }
   return info;
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.h"
 
@@ -29,9 +30,24 @@ class VmcoreInfo {
   const std::string& text() const { return text_; }
   size_t size() const { return values_.size(); }
 
+  // A kernel writes each key once. A key given again with another value
+  // cannot be trusted either way: parse() leaves it out (unknown, as if
+  // absent) and lists it here, one line each.
+  const std::vector<std::string>& contradictions() const { return contradictions_; }
+  // Leaves a key out, as if absent (a value no kernel can have).
+  void forget(const std::string& key) {
+    values_.erase(key);
+    forgotten_.push_back(key);
+  }
+  // Keys left out (contradicted or forgotten): dump writers mark them in
+  // the copy of VMCOREINFO they write, so that readers do not trust them.
+  const std::vector<std::string>& forgotten() const { return forgotten_; }
+
  private:
   std::string text_;
   std::map<std::string, std::string> values_;
+  std::vector<std::string> contradictions_;
+  std::vector<std::string> forgotten_;
 };
 
 }  // namespace kdk::vmcore

@@ -57,6 +57,8 @@ Result<Layout> derive_layout(const vmcore::VmcoreInfo& info, const std::vector<v
   // areas may start right after the RAM the direct map covers.
   uint64_t max_paddr = 0;
   for (const auto& seg : loads) {
+    // A PT_LOAD VmcoreFile clipped to nothing (wild addresses) says nothing.
+    if (seg.mem_size == 0) continue;
     max_paddr = std::max(max_paddr, seg.phys_addr + seg.mem_size);
     if (is_kernel_half(seg.virt_addr) && seg.virt_addr < kStartKernelMap && seg.virt_addr >= seg.phys_addr) {
       l.page_offset = seg.virt_addr - seg.phys_addr;

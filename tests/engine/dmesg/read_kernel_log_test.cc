@@ -163,7 +163,28 @@ TEST_CASE("printk_ringbuffer: damage stops the walk and is reported", "[dmesg]")
     }
     KernelLog log = read_ok(mem, vmci);
     CHECK(log.records() == 1);
-    CHECK(log.damage_summary().find("more text than") != std::string::npos);
+    // The block carries the first record's id: the others are not its owners.
+    CHECK(log.damage_summary().find("belongs to id 0") != std::string::npos);
+  }
+  SECTION("a descriptor that does not carry its id") {
+    const uint64_t id = rb.tail_id + 2;
+    rb.set_desc(id + rb.count(), RingBuilder::kFinalized, 0, 16);  // its slot, another id
+    KernelLog log = read_ok(mem, vmci);
+    CHECK(log.records() == 4);
+    CHECK(log.damage_summary().find("1 descriptors between") != std::string::npos);
+  }
+  SECTION("a text block that another id owns") {
+    // Record tail+3's descriptor names the tail's block (lpos 0..16).
+    rb.set_desc(rb.tail_id + 3, RingBuilder::kFinalized, 0, 16);
+    KernelLog log = read_ok(mem, vmci);
+    CHECK(log.records() == 4);
+    CHECK(log.damage_summary().find("belongs to id") != std::string::npos);
+  }
+  SECTION("text_len longer than the block") {
+    rb.set_info(rb.tail_id + 1, 1000, 900);
+    KernelLog log = read_ok(mem, vmci);
+    CHECK(log.records() == 5);
+    CHECK(log.damage_summary().find("is longer than its") != std::string::npos);
   }
   SECTION("unreadable descriptors") {
     std::vector<uint8_t> keep(24 * 3);

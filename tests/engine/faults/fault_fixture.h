@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,12 +18,14 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "engine/arch/kernel_memory_factory.h"
+#include "engine/dmesg/vmcore_dmesg.h"
 #include "engine/dump/dump.h"
 #include "engine/vmcore/physical_memory.h"
 #include "engine/vmcore/vmcore_file.h"
@@ -296,6 +299,125 @@ inline DumpRun run_dump_child(const std::string& vmcore, const TempDir& dir, int
       std::getline(l, d.what);
       run.damage.push_back(d);
     }
+  }
+  return run;
+}
+
+// A damage to apply to a copy of a vmcore: bytes to write at file offsets,
+// and optionally a length to cut the file to.
+struct Patch {
+  uint64_t offset = 0;
+  std::vector<uint8_t> bytes;
+};
+struct FileDamage {
+  std::vector<Patch> patches;
+  std::optional<uint64_t> truncate_to;
+
+  void write(uint64_t offset, const void* data, size_t len) {
+    const auto* p = static_cast<const uint8_t*>(data);
+    patches.push_back({offset, std::vector<uint8_t>(p, p + len)});
+  }
+  template <class T>
+  void write_value(uint64_t offset, T v) {
+    write(offset, &v, sizeof v);
+  }
+  // At physical address `phys` (inside one page), in every copy the file has.
+  void write_phys(const vmcore::VmcoreFile& core, uint64_t phys, const void* data, size_t len) {
+    for (uint64_t off : file_offsets(core, phys)) write(off, data, len);
+  }
+};
+
+// One copy of a fixture that many damages take turns on: each is applied,
+// then undone from the original's bytes (a cut file gets its tail back by
+// copy_file_range), so a corpus of many cases costs one copy.
+class ReusableCopy {
+ public:
+  ReusableCopy(std::string original, const TempDir& dir)
+      : original_(std::move(original)), path_(copy_vmcore(original_, dir)) {
+    size_ = read_file_size(original_);
+  }
+  const std::string& path() const { return path_; }
+  uint64_t size() const { return size_; }
+
+  void apply(const FileDamage& d) {
+    applied_ = d;
+    for (const auto& p : d.patches) overwrite(path_, p.offset, p.bytes.data(), p.bytes.size());
+    if (d.truncate_to) REQUIRE(::truncate(path_.c_str(), static_cast<off_t>(*d.truncate_to)) == 0);
+  }
+  // Undoes the last apply(): the copy is the original again.
+  void restore() {
+    if (applied_.truncate_to && *applied_.truncate_to < size_) copy_range(*applied_.truncate_to, size_);
+    REQUIRE(::truncate(path_.c_str(), static_cast<off_t>(size_)) == 0);
+    for (const auto& p : applied_.patches) {
+      if (p.offset >= size_) continue;
+      copy_range(p.offset, std::min<uint64_t>(size_, p.offset + p.bytes.size()));
+    }
+    applied_ = {};
+  }
+
+ private:
+  static uint64_t read_file_size(const std::string& path) {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    return static_cast<uint64_t>(st.st_size);
+  }
+  void copy_range(uint64_t from, uint64_t to) {
+    int in = ::open(original_.c_str(), O_RDONLY);
+    int out = ::open(path_.c_str(), O_WRONLY);
+    REQUIRE(in >= 0);
+    REQUIRE(out >= 0);
+    std::vector<uint8_t> buf(1 << 20);
+    for (uint64_t at = from; at < to;) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), to - at));
+      REQUIRE(::pread(in, buf.data(), n, static_cast<off_t>(at)) == static_cast<ssize_t>(n));
+      REQUIRE(::pwrite(out, buf.data(), n, static_cast<off_t>(at)) == static_cast<ssize_t>(n));
+      at += n;
+    }
+    ::close(in);
+    ::close(out);
+  }
+
+  std::string original_;
+  std::string path_;
+  uint64_t size_ = 0;
+  FileDamage applied_;
+};
+
+// The kernel log reader (what the capture writes first) in a child: the
+// report is "error MESSAGE" or "records N" and "damage SUMMARY".
+struct LogRun {
+  ChildRun child;
+  bool ok = false;
+  std::string error;
+  size_t records = 0;
+  std::string damage;  // the damage summary; empty when intact
+};
+
+inline LogRun run_log_child(const std::string& vmcore, const TempDir& dir, int timeout_s = 60) {
+  LogRun run;
+  run.child = run_child(
+      [&](const std::string& report) {
+        auto r = dmesg::read_vmcore_kernel_log(vmcore);
+        FILE* f = std::fopen(report.c_str(), "w");
+        if (!f) return 3;
+        if (!r) {
+          std::fprintf(f, "error %s\n", r.error().message.c_str());
+        } else {
+          std::fprintf(f, "records %zu\ndamage %s\n", r->records(), r->damage_summary().c_str());
+        }
+        std::fclose(f);
+        return r.ok() ? 0 : 1;
+      },
+      timeout_s, dir);
+  std::istringstream in(run.child.report);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("error ", 0) == 0) run.error = line.substr(6);
+    if (line.rfind("records ", 0) == 0) {
+      run.ok = true;
+      run.records = std::stoull(line.substr(8));
+    }
+    if (line.rfind("damage ", 0) == 0) run.damage = line.substr(7);
   }
   return run;
 }
