@@ -52,7 +52,19 @@ Result<VmcoreFile> VmcoreFile::open(const std::string& path) {
       opened = v.open_elf();
   }
   if (!opened) return opened.error();
+  if (v.problems_unlisted_ > 0) {
+    v.problems_.push_back(format("... and %llu more problems of the kinds above, not listed",
+                                 static_cast<unsigned long long>(v.problems_unlisted_)));
+  }
   return v;
+}
+
+void VmcoreFile::note_problem(std::string line) {
+  if (problems_.size() < kMaxListedProblems) {
+    problems_.push_back(std::move(line));
+  } else {
+    ++problems_unlisted_;
+  }
 }
 
 Status VmcoreFile::open_kdump() {
@@ -82,7 +94,7 @@ Status VmcoreFile::open_kdump() {
       0, notes_.size(),
       format("note blob at file offset %lld", static_cast<long long>(k.sub_header().offset_note)));
   parse_vmcoreinfo();
-  if (info_.size() == 0) problems_.push_back("no VMCOREINFO: the kernel's layout is unknown");
+  if (info_.size() == 0) note_problem("no VMCOREINFO: the kernel's layout is unknown");
   return {};
 }
 
@@ -90,7 +102,7 @@ void VmcoreFile::walk_segment_notes(size_t at, uint64_t size, const std::string&
   std::vector<Note> notes;
   auto walked = walk_notes(std::span<const uint8_t>(notes_).subspan(at, size), notes);
   if (!walked)
-    problems_.push_back(where + ": " + walked.error().message + "; the notes after it are ignored");
+    note_problem(where + ": " + walked.error().message + "; the notes after it are ignored");
   for (const auto& n : notes) {
     if (n.name == "CORE" && n.type == kNtPrstatus) ++cpus_;
     if (n.name == "VMCOREINFO" && n.type == 0 && vmcoreinfo_size_ == 0) {
@@ -104,10 +116,10 @@ void VmcoreFile::parse_vmcoreinfo() {
   if (vmcoreinfo_size_ == 0) return;
   info_ = VmcoreInfo::parse(
       std::string_view(reinterpret_cast<const char*>(notes_.data()) + vmcoreinfo_offset_, vmcoreinfo_size_));
-  for (const auto& c : info_.contradictions()) problems_.push_back(c);
+  for (const auto& c : info_.contradictions()) note_problem(c);
   forget_implausible_keys();
   if (info_.size() != 0 && !info_.get("OSRELEASE"))
-    problems_.push_back("VMCOREINFO has no OSRELEASE: the kernel's version is unknown");
+    note_problem("VMCOREINFO has no OSRELEASE: the kernel's version is unknown");
 }
 
 void VmcoreFile::forget_implausible_keys() {
@@ -137,7 +149,7 @@ void VmcoreFile::forget_implausible_keys() {
     if (!v || *v < 0 || *v > 63) bad.push_back({key, "a bit number from 0 to 63"});
   }
   for (const auto& [key, why] : bad) {
-    problems_.push_back("VMCOREINFO " + key + "=" + info_.get(key).value_or("") +
+    note_problem("VMCOREINFO " + key + "=" + info_.get(key).value_or("") +
                         " is no value a kernel has (" + why + "): treated as unknown");
     info_.forget(key);
   }
@@ -172,14 +184,14 @@ Status VmcoreFile::open_elf() {
     const auto where =
         format("PT_NOTE at file offset 0x%llx", static_cast<unsigned long long>(seg.file_offset));
     if (seg.missing_bytes != 0) {
-      v.problems_.push_back(
+      v.note_problem(
           format("%s: %llu of its bytes lie past the end of the file (%llu bytes); the notes "
                  "there are lost",
                  where.c_str(), static_cast<unsigned long long>(seg.missing_bytes),
                  static_cast<unsigned long long>(v.size_)));
     }
     if (seg.size > kMaxNotesBytes - v.notes_.size()) {
-      v.problems_.push_back(format("%s: %llu bytes would take the notes past %llu bytes; ignored",
+      v.note_problem(format("%s: %llu bytes would take the notes past %llu bytes; ignored",
                                    where.c_str(), static_cast<unsigned long long>(seg.size),
                                    static_cast<unsigned long long>(kMaxNotesBytes)));
       continue;
@@ -207,11 +219,11 @@ Status VmcoreFile::open_elf() {
     at += seg.size;
   }
   v.parse_vmcoreinfo();
-  if (v.info_.size() == 0) v.problems_.push_back("no VMCOREINFO note: the kernel's layout is unknown");
+  if (v.info_.size() == 0) v.note_problem("no VMCOREINFO note: the kernel's layout is unknown");
   v.clip_implausible_loads();
   for (const auto& seg : v.layout_.loads) {
     if (seg.missing_bytes == 0) continue;
-    v.problems_.push_back(
+    v.note_problem(
         format("truncated: the file ends at byte %llu, %llu bytes of the PT_LOAD for physical "
                "0x%llx are missing",
                static_cast<unsigned long long>(v.size_), static_cast<unsigned long long>(seg.missing_bytes),
@@ -237,7 +249,7 @@ void VmcoreFile::clip_implausible_loads() {
     const uint64_t claimed = seg.mem_size;
     if (!clip(seg.phys_addr, seg.mem_size, seg.file_size)) continue;
     seg.missing_bytes = std::min(seg.missing_bytes, seg.mem_size - seg.file_size);
-    problems_.push_back(
+    note_problem(
         format("implausible PT_LOAD: physical 0x%llx + 0x%llx bytes reaches past the %llu-bit "
                "physical address limit; only what lies below it is read",
                static_cast<unsigned long long>(seg.phys_addr), static_cast<unsigned long long>(claimed),
@@ -259,7 +271,7 @@ void VmcoreFile::clip_implausible_loads() {
     }
     if (end == claimed_end) continue;
     seg.mem_size = end - seg.phys_addr;
-    problems_.push_back(
+    note_problem(
         format("implausible PT_LOAD: physical 0x%llx + 0x%llx bytes has no file data past "
                "0x%llx and runs into another PT_LOAD; clipped at 0x%llx",
                static_cast<unsigned long long>(seg.phys_addr),

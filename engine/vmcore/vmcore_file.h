@@ -39,7 +39,10 @@ class VmcoreFile {
   // damaged note (those before it are kept), no VMCOREINFO (info() is then
   // empty: nothing about the kernel is known), PT_LOADs cut short by a
   // truncated file, PT_LOADs past the physical address limit (clipped).
-  // One line each; empty for a sound vmcore.
+  // One line each, at most kMaxListedProblems and then one line counting
+  // the rest (garbage program headers can claim 65535 segments); empty for
+  // a sound vmcore.
+  static constexpr size_t kMaxListedProblems = 64;
   const std::vector<std::string>& problems() const { return problems_; }
 
   // The kdump-compressed file this input is, or null for an ELF core.
@@ -60,6 +63,7 @@ class VmcoreFile {
   // MAX_PHYSMEM_BITS, else 52 bits) are corruption: clipped to that limit,
   // or dropped when they start past it, and recorded in problems().
   void clip_implausible_loads();
+  void note_problem(std::string line);
 
   std::string path_;
   UniqueFd fd_;
@@ -71,6 +75,7 @@ class VmcoreFile {
   VmcoreInfo info_;
   int cpus_ = 0;
   std::vector<std::string> problems_;
+  uint64_t problems_unlisted_ = 0;
   std::shared_ptr<const KdumpImage> kdump_;
 };
 
