@@ -50,14 +50,7 @@ BREAK=${KDK_FAULTS_BREAK:-}
 echo "seed $SEED (KDK_FAULTS_SEED=$SEED repeats these cut points)"
 [ -z "$BREAK" ] || echo "KDK_FAULTS_BREAK=$BREAK: broken on purpose, this run must FAIL"
 
-prepare() {
-  local name=$1
-  shift
-  W=$(mktemp -d "${KDUMPKIT_WORK:-/tmp}/kdumpkit-$name.XXXX")
-  mkdir -p "$W/overlay/etc"
-  printf '%s\n' "$@" >"$W/overlay/etc/kdumpkit.conf"
-  kdk_build_first_initramfs "$BIN" "$W/first.cpio" "$W/overlay" && kdk_make_disks "$W"
-}
+prepare() { kdk_scenario_prepare "$BIN" "$@"; }
 boot() { kdk_scenario_boot; }
 console() { kdk_scenario_console; }
 has() { kdk_scenario_has "$1"; }

@@ -38,14 +38,7 @@ export KDK_EXTRA_GUEST_MODULES="i6300esb sha256_ssse3 blake2b_generic xxhash_gen
 
 # prepare NAME CONFIG-LINES...: a work dir with the first initramfs (the
 # configuration replaced) and the two disks; sets W.
-prepare() {
-  local name=$1
-  shift
-  W=$(mktemp -d "${KDUMPKIT_WORK:-/tmp}/kdumpkit-$name.XXXX")
-  mkdir -p "$W/overlay/etc"
-  printf '%s\n' "$@" >"$W/overlay/etc/kdumpkit.conf"
-  kdk_build_first_initramfs "$BIN" "$W/first.cpio" "$W/overlay" && kdk_make_disks "$W"
-}
+prepare() { kdk_scenario_prepare "$BIN" "$@"; }
 
 # Scenario helpers (boot, console, has, result) are kdk_scenario_* in lib.sh.
 boot() { kdk_scenario_boot; }

@@ -395,6 +395,18 @@ kdk_copy_with_libs() {
 # the first kernel's command line (the capture kernel inherits it),
 # QEMU_EXTRA to QEMU; SECS is how long the last boot ran; FAILED collects
 # the names of failed scenarios.
+# kdk_scenario_prepare BINARY NAME CONFIG-LINES...: a work dir for scenario
+# NAME with the first initramfs (BINARY as kdumpkit, the configuration
+# replaced by CONFIG-LINES) and the two disks; sets W.
+kdk_scenario_prepare() {
+  local bin=$1 name=$2
+  shift 2
+  W=$(mktemp -d "${KDUMPKIT_WORK:-/tmp}/kdumpkit-$name.XXXX")
+  mkdir -p "$W/overlay/etc"
+  printf '%s\n' "$@" >"$W/overlay/etc/kdumpkit.conf"
+  kdk_build_first_initramfs "$bin" "$W/first.cpio" "$W/overlay" && kdk_make_disks "$W"
+}
+
 kdk_scenario_boot() {
   local start rc=0
   start=$(date +%s)
