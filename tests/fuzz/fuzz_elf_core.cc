@@ -17,6 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto ph = bytes.subspan(static_cast<size_t>(layout->phoff), static_cast<size_t>(table));
       if (kdk::vmcore::parse_program_headers(*layout, ph, size)) {
         for (const auto& n : layout->notes) {
+          // A PT_NOTE past the end of the input is kept with no bytes
+          // (missing_bytes says how many are gone): nothing to walk.
+          if (n.file_offset > size || n.size > size - n.file_offset) continue;
           auto notes = kdk::vmcore::parse_notes(bytes.subspan(n.file_offset, n.size));
           if (!notes) continue;
           for (const auto& note : *notes) {
