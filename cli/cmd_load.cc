@@ -57,12 +57,12 @@ Subcommand make_load() {
         if (!choice) return usage_error(choice.error());
         g_load.syscall = *choice;
         g_load.state_dir = g_state_dir;
-        // kdumpkit-test only (test_switch is empty in the shipped binary).
-        if (auto running = read_file("/proc/cmdline")) {
-          g_load.unchecked_append_for_test =
-              agent::test_switch(*running, "unchecked_append").value_or("");
-        }
+        // kdumpkit-test only: the shipped binary reads neither.
         if (agent::test_switches_enabled()) {
+          if (auto running = read_file("/proc/cmdline")) {
+            g_load.unchecked_append_for_test =
+                agent::test_switch(*running, "unchecked_append").value_or("");
+          }
           const char* wrong = std::getenv("KDUMPKIT_TEST_WRONG_DIGEST");
           g_load.wrong_digest_for_test = wrong && *wrong && std::string_view(wrong) != "0";
         }

@@ -10,6 +10,7 @@
 
 #include "util/fd.h"
 #include "util/format.h"
+#include "util/text.h"
 
 namespace kdk::initramfs {
 
@@ -35,12 +36,7 @@ Status zstd_status(size_t rc, const std::string& what) {
 const char* name_of(ArchiveCompression c) { return c == ArchiveCompression::kZstd ? "zstd" : "uncompressed"; }
 
 CompressionChoice compression_for_kernel_config(std::string_view text, const std::string& source) {
-  size_t at = 0;
-  while (at < text.size()) {
-    size_t end = text.find('\n', at);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(at, end - at);
-    at = end + 1;
+  for (std::string_view line : lines(text)) {
     if (line == "CONFIG_RD_ZSTD=y") return {ArchiveCompression::kZstd, "CONFIG_RD_ZSTD=y in " + source};
     if (line == "# CONFIG_RD_ZSTD is not set")
       return {ArchiveCompression::kNone, "CONFIG_RD_ZSTD is not set in " + source};

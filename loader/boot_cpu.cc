@@ -8,12 +8,7 @@ namespace kdk::loader {
 
 std::optional<unsigned> boot_cpu_apicid(std::string_view cpuinfo) {
   bool in_cpu0 = false;
-  size_t at = 0;
-  while (at < cpuinfo.size()) {
-    size_t end = cpuinfo.find('\n', at);
-    if (end == std::string_view::npos) end = cpuinfo.size();
-    std::string_view line = cpuinfo.substr(at, end - at);
-    at = end + 1;
+  for (std::string_view line : lines(cpuinfo)) {
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     std::string_view key = trim(line.substr(0, colon));
