@@ -97,7 +97,14 @@ RamLayout RamLayout::from_loads(const std::vector<vmcore::LoadSegment>& loads, u
       p = c->end;
     }
   }
-  l.missing = merge(std::move(missing));
+  // What a truncated segment lost but another PT_LOAD still holds (the
+  // kernel text's copy, first in the file) is not missing.
+  for (const auto& r : merge(std::move(missing))) {
+    for (const PfnRange* n = range_after(l.nodata, r.first); n && n->first < r.end; n = range_after(l.nodata, n->end)) {
+      l.missing.push_back({std::max(r.first, n->first), std::min(r.end, n->end)});
+      if (n->end >= r.end) break;
+    }
+  }
   return l;
 }
 

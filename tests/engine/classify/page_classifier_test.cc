@@ -186,3 +186,21 @@ TEST_CASE("RAM layout from PT_LOADs rounds like makedumpfile", "[classify]") {
   CHECK(l.ram[1].end == 0x28404);
   CHECK(l.max_pfn == 0x28404);
 }
+
+TEST_CASE("RAM layout: a truncated segment's pages another PT_LOAD holds are not missing", "[classify]") {
+  // The kernel text's copy (first in the file, whole) lies in RAM that the
+  // truncated segment lost: pfns 0x35000-0x3ffda were cut, 0x36000-0x37000
+  // are still there through the text's PT_LOAD.
+  std::vector<vmcore::LoadSegment> loads = {
+      {0x36000000, 0xffffffff81000000ULL, 0x1000, 0x1000000, 0x1000000, 0},
+      {0x35000000, 0xffff888035000000ULL, 0x2000000, 0, 0xafda000, 0xafda000},
+  };
+  RamLayout l = RamLayout::from_loads(loads, 4096);
+  REQUIRE(l.missing.size() == 2);
+  CHECK(l.missing[0].first == 0x35000);
+  CHECK(l.missing[0].end == 0x36000);
+  CHECK(l.missing[1].first == 0x37000);
+  CHECK(l.missing[1].end == 0x3ffda);
+  REQUIRE(l.nodata.size() == 2);
+  CHECK(l.nodata[0].end == 0x36000);
+}
