@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/vmcore/load_consistency.h"
 #include "util/format.h"
 #include "util/text.h"
 
@@ -220,6 +221,8 @@ Status VmcoreFile::open_elf() {
   }
   v.parse_vmcoreinfo();
   if (v.info_.size() == 0) v.note_problem("no VMCOREINFO note: the kernel's layout is unknown");
+  const uint64_t page_size = v.info_.number("PAGESIZE").value_or(4096);
+  for (auto& p : check_load_consistency(v.layout_.loads, v.fd_.get(), page_size)) v.note_problem(std::move(p));
   v.clip_implausible_loads();
   for (const auto& seg : v.layout_.loads) {
     if (seg.missing_bytes == 0) continue;
