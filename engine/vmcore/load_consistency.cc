@@ -133,7 +133,7 @@ void check_linear_maps(const std::vector<LoadSegment>& loads, std::vector<std::s
 
 std::vector<std::string> check_load_consistency(std::vector<LoadSegment>& loads, int fd, uint64_t page_size) {
   std::vector<std::string> out;
-  if (page_size == 0 || (page_size & (page_size - 1)) != 0) page_size = 4096;
+  if (page_size < 4096 || page_size > 65536 || (page_size & (page_size - 1)) != 0) page_size = 4096;
   check_sizes(loads, out);
   check_alignment(loads, page_size, out);
   check_overlaps(loads, fd, page_size, out);
