@@ -1,11 +1,16 @@
 // Fuzz target: the ELF core header, program headers, notes and VMCOREINFO
-// parsers on arbitrary bytes (what a damaged /proc/vmcore could hold).
+// parsers on arbitrary bytes (what a damaged /proc/vmcore could hold), and
+// the PT_LOAD consistency checks over the input as the file they read.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
 
 #include "engine/vmcore/elf_core.h"
+#include "engine/vmcore/load_consistency.h"
 #include "engine/vmcore/vmcoreinfo.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -16,6 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (layout->phoff <= size && table <= size - layout->phoff) {
       auto ph = bytes.subspan(static_cast<size_t>(layout->phoff), static_cast<size_t>(table));
       if (kdk::vmcore::parse_program_headers(*layout, ph, size)) {
+        static const int fd = memfd_create("fuzz_elf_core", 0);
+        if (fd >= 0 && ftruncate(fd, 0) == 0 && pwrite(fd, data, size, 0) == static_cast<ssize_t>(size))
+          (void)kdk::vmcore::check_load_consistency(layout->loads, fd, 4096);
         for (const auto& n : layout->notes) {
           // A PT_NOTE past the end of the input is kept with no bytes
           // (missing_bytes says how many are gone): nothing to walk.
