@@ -23,7 +23,9 @@ namespace kdk::vmcore {
 //    holding different bytes in up to kComparedPages sampled pages.
 //  - PT_LOADs of one linear mapping (their p_vaddr - p_paddr less than
 //    16 TiB apart) that disagree on its offset: a moved p_paddr.
-// `fd` reads the sampled pages. Work is O(n log n) in the PT_LOAD count.
+// `fd` reads the sampled pages; `page_size` is a power of two (VmcoreFile
+// passes VMCOREINFO's PAGESIZE, which it has checked: 4-256 KiB).
+// Work is O(n log n) in the PT_LOAD count.
 std::vector<std::string> check_load_consistency(std::vector<LoadSegment>& loads, int fd, uint64_t page_size);
 
 inline constexpr int kComparedPages = 8;
